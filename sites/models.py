@@ -1,0 +1,144 @@
+from datetime import timedelta
+from zoneinfo import available_timezones
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.core.validators import MaxValueValidator, MinValueValidator
+from django.db import models
+from django.utils import timezone
+
+
+def validate_timezone(value: str) -> None:
+    if value not in available_timezones():
+        raise ValidationError(f"{value!r} is not a known IANA time zone (e.g. 'Europe/Paris').")
+
+
+class SiteStatus(models.TextChoices):
+    ACTIVE = "active", "Active"
+    PAUSED = "paused", "Paused"
+    RETIRED = "retired", "Retired"
+
+
+class Site(models.Model):
+    """A place that is monitored: a school, a hospital wing, a factory floor."""
+
+    name = models.CharField(max_length=200)
+    slug = models.SlugField(max_length=80, unique=True)
+    address = models.TextField(blank=True)
+    timezone = models.CharField(max_length=64, default="UTC", validators=[validate_timezone])
+    status = models.CharField(max_length=16, choices=SiteStatus.choices, default=SiteStatus.ACTIVE)
+    default_threshold = models.FloatField(
+        default=0.5,
+        validators=[MinValueValidator(0.0), MaxValueValidator(1.0)],
+        help_text="Scream probability above which a detection raises an incident.",
+    )
+    default_cooldown_s = models.PositiveIntegerField(
+        default=60, help_text="A detection this soon after an open incident's last one joins it."
+    )
+    ack_timeout_s = models.PositiveIntegerField(
+        default=300, help_text="An incident still new after this long escalates to the site's managers."
+    )
+    keep_stream_audio = models.BooleanField(
+        default=False, help_text="Keep continuous stream audio (off: only segments around detections)."
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class SensorKind(models.TextChoices):
+    EDGE = "edge", "Edge device"
+    BROWSER = "browser", "Browser microphone"
+    FILE_DROP = "file_drop", "File drop"
+
+
+class SensorStatus(models.TextChoices):
+    ONLINE = "online", "Online"
+    OFFLINE = "offline", "Offline"
+    DISABLED = "disabled", "Disabled"
+
+
+class Sensor(models.Model):
+    """A microphone at a site. Authenticates with its own key (stored hashed), never a user's."""
+
+    KEY_PREFIX = "osk"
+
+    site = models.ForeignKey(Site, on_delete=models.CASCADE, related_name="sensors")
+    name = models.CharField(max_length=200)
+    location = models.CharField(max_length=200, blank=True, help_text="Where it hangs, e.g. 'Gym, north wall'.")
+    kind = models.CharField(max_length=16, choices=SensorKind.choices, default=SensorKind.EDGE)
+    enabled = models.BooleanField(default=True)
+    threshold_override = models.FloatField(
+        null=True, blank=True, validators=[MinValueValidator(0.0), MaxValueValidator(1.0)]
+    )
+    cooldown_override_s = models.PositiveIntegerField(null=True, blank=True)
+    silenced_until = models.DateTimeField(null=True, blank=True)
+    # [{"days": [0..6] (Monday=0), "start": "HH:MM", "end": "HH:MM"}, ...] in the site's time zone;
+    # empty = always active. A range whose end is before its start runs past midnight.
+    active_hours = models.JSONField(default=list, blank=True)
+    last_seen = models.DateTimeField(null=True, blank=True)
+    level_dbfs = models.FloatField(null=True, blank=True)
+    key_lookup_id = models.CharField(max_length=12, unique=True, null=True, blank=True)
+    key_hash = models.CharField(max_length=64, blank=True)
+    key_created_at = models.DateTimeField(null=True, blank=True)
+    key_revoked_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["site__name", "name"]
+        constraints = [models.UniqueConstraint(fields=["site", "name"], name="unique_sensor_name_per_site")]
+
+    def __str__(self) -> str:
+        return f"{self.site.name} / {self.name}"
+
+    @property
+    def status(self) -> str:
+        if not self.enabled:
+            return SensorStatus.DISABLED
+        if self.last_seen and timezone.now() - self.last_seen <= timedelta(seconds=settings.SENSOR_OFFLINE_AFTER_S):
+            return SensorStatus.ONLINE
+        return SensorStatus.OFFLINE
+
+    @property
+    def has_active_key(self) -> bool:
+        return bool(self.key_hash) and self.key_revoked_at is None
+
+    @property
+    def effective_threshold(self) -> float:
+        return self.threshold_override if self.threshold_override is not None else self.site.default_threshold
+
+    @property
+    def effective_cooldown_s(self) -> int:
+        return self.cooldown_override_s if self.cooldown_override_s is not None else self.site.default_cooldown_s
+
+
+class Role(models.TextChoices):
+    """Ordered least to most: each role can do everything the ones before it can."""
+
+    VIEWER = "viewer", "Viewer"
+    OPERATOR = "operator", "Operator"
+    MANAGER = "manager", "Manager"
+
+    @classmethod
+    def rank(cls, role: str) -> int:
+        return [cls.VIEWER, cls.OPERATOR, cls.MANAGER].index(role)
+
+
+class Membership(models.Model):
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="memberships")
+    site = models.ForeignKey(Site, on_delete=models.CASCADE, related_name="memberships")
+    role = models.CharField(max_length=16, choices=Role.choices, default=Role.VIEWER)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["site__name", "user__username"]
+        constraints = [models.UniqueConstraint(fields=["user", "site"], name="unique_membership_per_user_site")]
+
+    def __str__(self) -> str:
+        return f"{self.user} is {self.role} at {self.site}"
