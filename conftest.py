@@ -1,0 +1,91 @@
+"""Shared fixtures: factories for users, sites, sensors and memberships, and API clients.
+
+Tests marked ``services`` need real PostgreSQL and Redis; they run in the production-like
+configuration (DATABASE_URL and REDIS_URL set, see .ci/run) and are skipped in the embedded one.
+"""
+
+import itertools
+
+import pytest
+from django.conf import settings
+from rest_framework.test import APIClient
+
+_counter = itertools.count(1)
+
+
+def pytest_collection_modifyitems(config, items):
+    if settings.REDIS_URL and settings.DATABASES["default"]["ENGINE"].endswith("postgresql"):
+        return
+    skip = pytest.mark.skip(reason="needs PostgreSQL and Redis: run with DATABASE_URL and REDIS_URL set")
+    for item in items:
+        if "services" in item.keywords:
+            item.add_marker(skip)
+
+
+@pytest.fixture(autouse=True)
+def _isolated_media(settings, tmp_path):
+    settings.MEDIA_ROOT = tmp_path / "media"
+
+
+@pytest.fixture
+def make_user(db):
+    from outcry.models import User
+
+    def make(username: str | None = None, *, password: str = "correct-horse-battery", **fields):
+        username = username or f"user{next(_counter)}"
+        return User.objects.create_user(username=username, password=password, email=f"{username}@example.org", **fields)
+
+    return make
+
+
+@pytest.fixture
+def make_site(db):
+    from sites.models import Site
+
+    def make(name: str | None = None, **fields):
+        number = next(_counter)
+        name = name or f"Site {number}"
+        return Site.objects.create(name=name, slug=fields.pop("slug", f"site-{number}"), **fields)
+
+    return make
+
+
+@pytest.fixture
+def make_sensor(db, make_site):
+    from sites.models import Sensor
+
+    def make(site=None, name: str | None = None, **fields):
+        return Sensor.objects.create(site=site or make_site(), name=name or f"Mic {next(_counter)}", **fields)
+
+    return make
+
+
+@pytest.fixture
+def make_member(db, make_user):
+    """A user holding ``role`` at ``site``."""
+    from sites.models import Membership
+
+    def make(site, role: str, user=None):
+        user = user or make_user()
+        Membership.objects.create(user=user, site=site, role=role)
+        return user
+
+    return make
+
+
+@pytest.fixture
+def api_client():
+    return APIClient()
+
+
+@pytest.fixture
+def client_for():
+    """An APIClient authenticated as ``user`` (force_authenticate; token auth has its own tests)."""
+
+    def make(user):
+        client = APIClient()
+        if user is not None:
+            client.force_authenticate(user=user)
+        return client
+
+    return make

@@ -1,0 +1,132 @@
+"""Decoding any audio file to mono float32 at the model's sample rate.
+
+PyAV brings its own FFmpeg, so WAV, MP3, FLAC, OGG (Vorbis, Opus), M4A (AAC) and WebM/Opus decode on
+a machine without an ffmpeg binary. Every failure a user can cause raises ``AudioError`` with a
+message meant for that user; nothing else escapes.
+"""
+
+import io
+import os
+from dataclasses import dataclass
+from pathlib import Path
+from typing import BinaryIO
+
+import av
+import numpy as np
+
+from detection.features import SAMPLE_RATE
+
+# Quieter than this everywhere (-80 dBFS peak) is digital silence: nothing to analyse.
+SILENCE_PEAK = 1e-4
+
+
+class AudioError(ValueError):
+    """Audio that cannot be analysed; ``code`` is stable for APIs, ``str()`` is for people."""
+
+    def __init__(self, code: str, message: str):
+        super().__init__(message)
+        self.code = code
+        self.message = message
+
+
+@dataclass(frozen=True)
+class DecodedAudio:
+    samples: np.ndarray  # mono float32 in [-1, 1] at ``sample_rate``
+    sample_rate: int
+    source_sample_rate: int
+    source_channels: int
+    container: str
+    codec: str
+
+    @property
+    def duration_s(self) -> float:
+        return len(self.samples) / self.sample_rate
+
+
+AudioSource = str | os.PathLike | bytes | BinaryIO
+
+
+def decode_audio(
+    source: AudioSource,
+    *,
+    sample_rate: int = SAMPLE_RATE,
+    max_duration_s: float | None = None,
+    allow_silent: bool = False,
+) -> DecodedAudio:
+    """Decode ``source`` (a path, bytes or a binary file object) to mono float32 at ``sample_rate``."""
+    if isinstance(source, bytes):
+        if not source:
+            raise AudioError("empty", "The file is empty.")
+        source = io.BytesIO(source)
+    elif isinstance(source, str | os.PathLike):
+        path = Path(source)
+        if not path.is_file():
+            raise AudioError("not_found", f"No such file: {path}")
+        if path.stat().st_size == 0:
+            raise AudioError("empty", f"The file is empty: {path.name}")
+    else:
+        position = source.tell()
+        if not source.read(1):
+            raise AudioError("empty", "The file is empty.")
+        source.seek(position)
+
+    try:
+        container = av.open(source, mode="r", metadata_errors="ignore")
+    except (av.error.FFmpegError, UnicodeDecodeError, ValueError) as exc:
+        raise AudioError("not_audio", "This is not an audio file Outcry can read (or it is corrupt).") from exc
+
+    with container:
+        if not container.streams.audio:
+            raise AudioError("not_audio", "The file has no audio track.")
+        stream = container.streams.audio[0]
+        stream.thread_type = "AUTO"
+        source_rate = stream.rate or stream.codec_context.sample_rate or 0
+        source_channels = stream.codec_context.channels or 0
+        if max_duration_s is not None and container.duration and container.duration / av.time_base > max_duration_s + 1:
+            raise AudioError(
+                "too_long",
+                f"The recording lasts {container.duration / av.time_base:.0f} s; the limit is {max_duration_s:.0f} s.",
+            )
+        max_samples = int((max_duration_s + 1) * sample_rate) if max_duration_s is not None else None
+        resampler = av.AudioResampler(format="flt", layout="mono", rate=sample_rate)
+        chunks: list[np.ndarray] = []
+        total = 0
+        try:
+            for frame in container.decode(stream):
+                frame.pts = None  # let the resampler count; some files have broken timestamps
+                for out in resampler.resample(frame):
+                    chunk = out.to_ndarray().reshape(-1)
+                    chunks.append(chunk)
+                    total += len(chunk)
+                if max_samples is not None and total > max_samples:
+                    raise AudioError("too_long", f"The recording is longer than the limit of {max_duration_s:.0f} s.")
+            for out in resampler.resample(None):
+                chunks.append(out.to_ndarray().reshape(-1))
+        except av.error.FFmpegError as exc:
+            if not chunks:
+                raise AudioError("corrupt", "The audio data is corrupt and could not be decoded.") from exc
+            # A truncated tail (a cut-off upload, a damaged last packet): keep what decoded.
+        codec = stream.codec_context.name or "unknown"
+        container_name = container.format.name or "unknown"
+
+    samples = np.concatenate(chunks).astype(np.float32, copy=False) if chunks else np.zeros(0, np.float32)
+    if samples.size == 0:
+        raise AudioError("empty", "The file contains no audio samples.")
+    if max_duration_s is not None and samples.size / sample_rate > max_duration_s:
+        raise AudioError(
+            "too_long",
+            f"The recording lasts {samples.size / sample_rate:.0f} s; the limit is {max_duration_s:.0f} s.",
+        )
+    np.clip(samples, -1.0, 1.0, out=samples)
+    if not np.isfinite(samples).all():
+        raise AudioError("corrupt", "The audio data is corrupt (invalid sample values).")
+    if not allow_silent and float(np.max(np.abs(samples))) < SILENCE_PEAK:
+        raise AudioError("silent", "The recording is silent (no signal above -80 dBFS).")
+    return DecodedAudio(
+        samples=samples,
+        sample_rate=sample_rate,
+        source_sample_rate=int(source_rate),
+        source_channels=int(source_channels),
+        container=container_name,
+        codec=codec,
+    )
