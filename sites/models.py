@@ -1,3 +1,4 @@
+import re
 from datetime import timedelta
 from zoneinfo import available_timezones
 
@@ -11,6 +12,28 @@ from django.utils import timezone
 def validate_timezone(value: str) -> None:
     if value not in available_timezones():
         raise ValidationError(f"{value!r} is not a known IANA time zone (e.g. 'Europe/Paris').")
+
+
+_CLOCK_TIME = re.compile(r"^([01]\d|2[0-3]):[0-5]\d$")
+
+
+def validate_active_hours(value) -> None:
+    """A schedule: a list of ``{"days": [0..6], "start": "HH:MM", "end": "HH:MM"}`` ranges."""
+    if not isinstance(value, list):
+        raise ValidationError("Active hours must be a list of {days, start, end} ranges.")
+    for number, entry in enumerate(value, start=1):
+        if not isinstance(entry, dict) or set(entry) != {"days", "start", "end"}:
+            raise ValidationError(f"Range {number} must have exactly the keys days, start and end.")
+        days = entry["days"]
+        if (
+            not isinstance(days, list)
+            or not days
+            or any(isinstance(day, bool) or not isinstance(day, int) or not 0 <= day <= 6 for day in days)
+        ):
+            raise ValidationError(f"Range {number}: days must be a non-empty list of 0 (Monday) to 6 (Sunday).")
+        for key in ("start", "end"):
+            if not isinstance(entry[key], str) or not _CLOCK_TIME.match(entry[key]):
+                raise ValidationError(f"Range {number}: {key} must be a time as HH:MM (00:00 to 23:59).")
 
 
 class SiteStatus(models.TextChoices):
@@ -80,7 +103,7 @@ class Sensor(models.Model):
     silenced_until = models.DateTimeField(null=True, blank=True)
     # [{"days": [0..6] (Monday=0), "start": "HH:MM", "end": "HH:MM"}, ...] in the site's time zone;
     # empty = always active. A range whose end is before its start runs past midnight.
-    active_hours = models.JSONField(default=list, blank=True)
+    active_hours = models.JSONField(default=list, blank=True, validators=[validate_active_hours])
     last_seen = models.DateTimeField(null=True, blank=True)
     level_dbfs = models.FloatField(null=True, blank=True)
     key_lookup_id = models.CharField(max_length=12, unique=True, null=True, blank=True)

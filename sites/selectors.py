@@ -3,11 +3,8 @@
 from django.db.models import QuerySet
 
 from outcry.models import User
+from outcry.permissions import user_is_platform_admin
 from sites.models import Membership, Role, Sensor, Site
-
-
-def user_is_platform_admin(user: User) -> bool:
-    return bool(user.is_authenticated and (user.is_superuser or user.is_staff))
 
 
 def site_list(*, user: User) -> QuerySet[Site]:

@@ -1,12 +1,76 @@
 """Writes for sites, sensors and memberships."""
 
 import hmac
+from typing import Any
 
 from django.db import transaction
 from django.utils import timezone
 
-from outcry.models import hash_secret, new_secret
-from sites.models import Sensor
+from outcry.models import User, hash_secret, new_secret
+from sites.models import Membership, Sensor, Site
+
+SITE_FIELDS = frozenset(
+    {"name", "slug", "address", "timezone", "status", "default_threshold", "default_cooldown_s", "ack_timeout_s"}
+    | {"keep_stream_audio"}
+)
+SENSOR_FIELDS = frozenset(
+    {"name", "location", "kind", "enabled", "threshold_override", "cooldown_override_s", "silenced_until"}
+    | {"active_hours"}
+)
+
+
+def _apply(instance, data: dict[str, Any], allowed: frozenset[str]) -> list[str]:
+    unknown = set(data) - allowed
+    if unknown:
+        raise ValueError(f"cannot set {sorted(unknown)} on {type(instance).__name__}")
+    for field, value in data.items():
+        setattr(instance, field, value)
+    return list(data)
+
+
+@transaction.atomic
+def site_create(*, name: str, slug: str, **fields: Any) -> Site:
+    site = Site(name=name, slug=slug)
+    _apply(site, fields, SITE_FIELDS)
+    site.full_clean()
+    site.save()
+    return site
+
+
+@transaction.atomic
+def site_update(*, site: Site, data: dict[str, Any]) -> Site:
+    changed = _apply(site, data, SITE_FIELDS)
+    site.full_clean()
+    site.save(update_fields=[*changed, "updated_at"])
+    return site
+
+
+@transaction.atomic
+def site_delete(*, site: Site) -> None:
+    site.delete()
+
+
+@transaction.atomic
+def sensor_create(*, site: Site, name: str, **fields: Any) -> tuple[Sensor, str]:
+    """A new sensor and its first key; the key is returned here once and only its hash is stored."""
+    sensor = Sensor(site=site, name=name)
+    _apply(sensor, fields, SENSOR_FIELDS)
+    sensor.full_clean()
+    sensor.save()
+    return sensor, sensor_key_rotate(sensor=sensor)
+
+
+@transaction.atomic
+def sensor_update(*, sensor: Sensor, data: dict[str, Any]) -> Sensor:
+    changed = _apply(sensor, data, SENSOR_FIELDS)
+    sensor.full_clean()
+    sensor.save(update_fields=[*changed, "updated_at"])
+    return sensor
+
+
+@transaction.atomic
+def sensor_delete(*, sensor: Sensor) -> None:
+    sensor.delete()
 
 
 @transaction.atomic
@@ -43,3 +107,24 @@ def sensor_from_key(raw_key: str) -> Sensor | None:
     if not hmac.compare_digest(sensor.key_hash, hash_secret(raw_key)):
         return None
     return sensor
+
+
+@transaction.atomic
+def membership_create(*, user: User, site: Site, role: str) -> Membership:
+    membership = Membership(user=user, site=site, role=role)
+    membership.full_clean()
+    membership.save()
+    return membership
+
+
+@transaction.atomic
+def membership_update(*, membership: Membership, role: str) -> Membership:
+    membership.role = role
+    membership.full_clean()
+    membership.save(update_fields=["role"])
+    return membership
+
+
+@transaction.atomic
+def membership_delete(*, membership: Membership) -> None:
+    membership.delete()

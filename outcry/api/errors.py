@@ -4,8 +4,10 @@
 """
 
 from django.core.exceptions import PermissionDenied
-from django.http import Http404
+from django.core.exceptions import ValidationError as DjangoValidationError
+from django.http import Http404, JsonResponse
 from rest_framework import exceptions, status
+from rest_framework.fields import get_error_detail
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
 
@@ -25,6 +27,8 @@ def exception_handler(exc, context):
         exc = exceptions.NotFound()
     elif isinstance(exc, PermissionDenied):
         exc = exceptions.PermissionDenied()
+    elif isinstance(exc, DjangoValidationError):  # a service's full_clean() refused the write
+        exc = exceptions.ValidationError(detail=get_error_detail(exc))
     response = drf_exception_handler(exc, context)
     if response is None:
         return None
@@ -43,3 +47,10 @@ def exception_handler(exc, context):
 
 def error_response(message: str, *, code: str = "invalid", http_status: int = status.HTTP_400_BAD_REQUEST) -> Response:
     return Response({"error": {"status": http_status, "code": code, "message": message}}, status=http_status)
+
+
+def error_response_404() -> JsonResponse:
+    """The 404 for a URL no API view matched (outside DRF, so a plain Django response)."""
+    return JsonResponse(
+        {"error": {"status": 404, "code": "not_found", "message": "No API endpoint at this URL."}}, status=404
+    )

@@ -1,0 +1,67 @@
+"""Every API refusal is {"error": {"status", "code", "message"[, "fields"]}}."""
+
+from rest_framework.test import APIClient
+
+from sites.models import Role
+
+
+def _error(response, status: int) -> dict:
+    assert response.status_code == status, response.content
+    assert response["Content-Type"].startswith("application/json")
+    body = response.json()
+    assert set(body) == {"error"}
+    assert body["error"]["status"] == status
+    assert body["error"]["message"]
+    return body["error"]
+
+
+def test_validation_errors_name_each_field(make_user, client_for):
+    client = client_for(make_user(is_staff=True))
+
+    error = _error(client.post("/api/v1/sites/", {"slug": "not a slug!"}, format="json"), 400)
+
+    assert error["code"] == "invalid"
+    assert set(error["fields"]) == {"name", "slug"}
+    assert error["message"].startswith(("name: ", "slug: "))
+
+
+def test_missing_credentials_are_401(db):
+    error = _error(APIClient().get("/api/v1/sites/"), 401)
+
+    assert error["code"] == "not_authenticated"
+
+
+def test_insufficient_role_is_403(make_site, make_member, client_for):
+    site = make_site()
+
+    error = _error(client_for(make_member(site, Role.VIEWER)).patch(f"/api/v1/sites/{site.pk}/", {}), 403)
+
+    assert error["code"] == "permission_denied"
+
+
+def test_unknown_objects_and_urls_are_404(make_user, client_for):
+    client = client_for(make_user())
+
+    assert _error(client.get("/api/v1/sites/424242/"), 404)["code"] == "not_found"
+    assert _error(client.get("/api/v1/no-such-endpoint/"), 404)["code"] == "not_found"
+
+
+def test_a_wrong_method_is_405(make_user, client_for):
+    error = _error(client_for(make_user()).put("/api/v1/users/me/", {}), 405)
+
+    assert error["code"] == "method_not_allowed"
+
+
+def test_throttled_requests_are_429(db):
+    responses = [APIClient().post("/api/v1/auth/token/", {"username": "x", "password": "y"}) for _ in range(11)]
+
+    error = _error(responses[-1], 429)
+
+    assert error["code"] == "throttled"
+
+
+def test_outside_the_api_a_404_is_not_json(client, db):
+    response = client.get("/no-such-page/")
+
+    assert response.status_code == 404
+    assert not response["Content-Type"].startswith("application/json")

@@ -1,0 +1,190 @@
+from rest_framework import serializers
+
+from outcry.models import User
+from outcry.permissions import user_is_platform_admin
+from sites.models import Membership, Sensor, SensorStatus, Site
+from sites.selectors import site_list
+from sites.services import (
+    membership_create,
+    membership_update,
+    sensor_create,
+    sensor_update,
+    site_create,
+    site_update,
+)
+
+
+class VisibleSiteField(serializers.PrimaryKeyRelatedField):
+    """A site id among those the requesting user may see; any other id reads as nonexistent."""
+
+    def get_queryset(self):
+        request = self.context.get("request")
+        return site_list(user=request.user) if request else Site.objects.none()
+
+
+class SiteSummarySerializer(serializers.ModelSerializer):
+    class Meta:
+        model = Site
+        fields = ["id", "name", "slug"]
+
+
+class SiteSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = Site
+        fields = [
+            "id",
+            "name",
+            "slug",
+            "address",
+            "timezone",
+            "status",
+            "default_threshold",
+            "default_cooldown_s",
+            "ack_timeout_s",
+            "keep_stream_audio",
+            "created_at",
+            "updated_at",
+        ]
+        read_only_fields = ["created_at", "updated_at"]
+
+    def create(self, validated_data):
+        return site_create(**validated_data)
+
+    def update(self, instance, validated_data):
+        return site_update(site=instance, data=validated_data)
+
+
+class SensorSerializer(serializers.ModelSerializer):
+    site = VisibleSiteField(help_text="Set at creation; a sensor does not move between sites.")
+    status = serializers.ChoiceField(choices=SensorStatus.choices, read_only=True, help_text="Derived from last_seen.")
+    has_active_key = serializers.BooleanField(read_only=True)
+    effective_threshold = serializers.FloatField(read_only=True, help_text="threshold_override or the site's.")
+    effective_cooldown_s = serializers.IntegerField(read_only=True, help_text="cooldown_override_s or the site's.")
+    key = serializers.CharField(
+        source="new_key",
+        read_only=True,
+        help_text="The sensor key: only in the response that created or rotated it, never again.",
+    )
+
+    class Meta:
+        model = Sensor
+        fields = [
+            "id",
+            "site",
+            "name",
+            "location",
+            "kind",
+            "enabled",
+            "status",
+            "threshold_override",
+            "cooldown_override_s",
+            "effective_threshold",
+            "effective_cooldown_s",
+            "silenced_until",
+            "active_hours",
+            "last_seen",
+            "level_dbfs",
+            "has_active_key",
+            "key_created_at",
+            "key_revoked_at",
+            "key",
+            "created_at",
+            "updated_at",
+        ]
+        read_only_fields = ["last_seen", "level_dbfs", "key_created_at", "key_revoked_at", "created_at", "updated_at"]
+
+    def get_fields(self):
+        fields = super().get_fields()
+        if self.instance is not None:
+            fields["site"].read_only = True
+        return fields
+
+    def create(self, validated_data):
+        sensor, key = sensor_create(**validated_data)
+        sensor.new_key = key
+        return sensor
+
+    def update(self, instance, validated_data):
+        return sensor_update(sensor=instance, data=validated_data)
+
+
+class SensorConfigSerializer(serializers.ModelSerializer):
+    """What a sensor needs to know about itself (GET /api/v1/sensors/me/)."""
+
+    site = serializers.SerializerMethodField()
+    status = serializers.ChoiceField(choices=SensorStatus.choices, read_only=True)
+    effective_threshold = serializers.FloatField(read_only=True)
+    effective_cooldown_s = serializers.IntegerField(read_only=True)
+
+    class Meta:
+        model = Sensor
+        fields = [
+            "id",
+            "name",
+            "location",
+            "kind",
+            "enabled",
+            "status",
+            "site",
+            "effective_threshold",
+            "effective_cooldown_s",
+            "silenced_until",
+            "active_hours",
+            "last_seen",
+        ]
+        read_only_fields = fields
+
+    def get_site(self, sensor: Sensor) -> dict:
+        return {
+            "id": sensor.site_id,
+            "name": sensor.site.name,
+            "slug": sensor.site.slug,
+            "timezone": sensor.site.timezone,
+            "status": sensor.site.status,
+        }
+
+
+class MembershipSerializer(serializers.ModelSerializer):
+    user = serializers.PrimaryKeyRelatedField(queryset=User.objects.filter(is_active=True))
+    username = serializers.CharField(source="user.username", read_only=True)
+    site = VisibleSiteField()
+    site_name = serializers.CharField(source="site.name", read_only=True)
+
+    class Meta:
+        model = Membership
+        fields = ["id", "user", "username", "site", "site_name", "role", "created_at"]
+        read_only_fields = ["created_at"]
+
+    def get_fields(self):
+        fields = super().get_fields()
+        if self.instance is not None:  # only the role changes; to move someone, delete and create
+            fields["user"].read_only = True
+            fields["site"].read_only = True
+        return fields
+
+    def create(self, validated_data):
+        return membership_create(**validated_data)
+
+    def update(self, instance, validated_data):
+        return membership_update(membership=instance, role=validated_data.get("role", instance.role))
+
+
+class MyMembershipSerializer(serializers.ModelSerializer):
+    site = SiteSummarySerializer(read_only=True)
+
+    class Meta:
+        model = Membership
+        fields = ["site", "role"]
+
+
+class MeSerializer(serializers.ModelSerializer):
+    is_platform_admin = serializers.SerializerMethodField()
+    memberships = MyMembershipSerializer(many=True, read_only=True)
+
+    class Meta:
+        model = User
+        fields = ["id", "username", "email", "first_name", "last_name", "is_platform_admin", "memberships"]
+        read_only_fields = fields
+
+    def get_is_platform_admin(self, user: User) -> bool:
+        return user_is_platform_admin(user)
