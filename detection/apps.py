@@ -4,3 +4,28 @@ from django.apps import AppConfig
 class DetectionConfig(AppConfig):
     name = "detection"
     verbose_name = "Detection"
+
+    def ready(self) -> None:
+        from django.db.models.signals import post_delete
+
+        from detection import tasks
+        from detection.models import Detection, Recording
+        from detection.receivers import delete_files_of_deleted_row
+        from outcry.tasking import register_periodic_task
+
+        for model in (Recording, Detection):
+            post_delete.connect(
+                delete_files_of_deleted_row, sender=model, dispatch_uid=f"detection.files.{model.__name__}"
+            )
+
+        register_periodic_task(
+            "detection.requeue_stalled_recordings", "detection.tasks.requeue_stalled_recordings", tasks.REQUEUE_EVERY_S
+        )
+        # Live streaming: Celery autodiscovers detection.tasks only; the stream tasks register on import.
+        from detection.streaming import tasks as streaming_tasks
+
+        register_periodic_task(
+            "detection.mark-offline-sensors",
+            streaming_tasks.mark_offline_sensors.name,
+            streaming_tasks.MARK_OFFLINE_EVERY_S,
+        )

@@ -1,0 +1,132 @@
+from django.urls import reverse
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import extend_schema_field
+from rest_framework import serializers
+
+from detection.models import Detection, Recording
+from sites.models import Sensor
+from sites.selectors import sensor_list
+
+
+@extend_schema_field(OpenApiTypes.INT)
+class VisibleSensorField(serializers.PrimaryKeyRelatedField):
+    """A sensor id among those the requesting user may see (a sensor key: itself); others read as nonexistent."""
+
+    def get_queryset(self):
+        request = self.context.get("request")
+        if request is not None and isinstance(request.auth, Sensor):  # a sensor key names only itself
+            return Sensor.objects.filter(pk=request.auth.pk)
+        if request is None or not request.user.is_authenticated:
+            return Sensor.objects.none()
+        return sensor_list(user=request.user)
+
+
+class RecordingUploadSerializer(serializers.Serializer):
+    file = serializers.FileField(
+        allow_empty_file=True,  # the service refuses empty files with its own message
+        help_text="The audio: WAV, MP3, FLAC, OGG (Vorbis/Opus), M4A (AAC) or WebM.",
+    )
+    sensor = VisibleSensorField(
+        required=False,
+        error_messages={"does_not_exist": "No sensor with this id at your sites."},
+        help_text="The sensor that heard it. Required for people; a sensor key implies its own sensor.",
+    )
+    recorded_at = serializers.DateTimeField(
+        required=False, help_text="When the audio started (ISO 8601); defaults to the time of the upload."
+    )
+
+
+def _absolute(request, view_name: str, pk: int) -> str:
+    url = reverse(view_name, kwargs={"pk": pk})
+    return request.build_absolute_uri(url) if request is not None else url
+
+
+class RecordingSerializer(serializers.ModelSerializer):
+    url = serializers.SerializerMethodField()
+    file_url = serializers.SerializerMethodField(help_text="Download of the original file (authenticated).")
+    detections_url = serializers.SerializerMethodField()
+    sensor_name = serializers.CharField(source="sensor.name", read_only=True)
+    site_name = serializers.CharField(source="site.name", read_only=True)
+
+    class Meta:
+        model = Recording
+        fields = [
+            "id",
+            "url",
+            "site",
+            "site_name",
+            "sensor",
+            "sensor_name",
+            "source",
+            "status",
+            "error",
+            "original_name",
+            "content_type",
+            "size_bytes",
+            "container",
+            "codec",
+            "source_sample_rate",
+            "channels",
+            "duration_s",
+            "checksum_sha256",
+            "model_version",
+            "uploaded_by",
+            "recorded_at",
+            "attempts",
+            "created_at",
+            "started_at",
+            "finished_at",
+            "file_url",
+            "detections_url",
+        ]
+        read_only_fields = fields
+
+    def get_url(self, recording: Recording) -> str:
+        return _absolute(self.context.get("request"), "recording-detail", recording.pk)
+
+    def get_file_url(self, recording: Recording) -> str:
+        return _absolute(self.context.get("request"), "recording-file", recording.pk)
+
+    def get_detections_url(self, recording: Recording) -> str:
+        return _absolute(self.context.get("request"), "recording-detections", recording.pk)
+
+
+class DetectionSerializer(serializers.ModelSerializer):
+    url = serializers.SerializerMethodField()
+    evidence_clip_url = serializers.SerializerMethodField(help_text="WAV of the span with 2 s around it.")
+    spectrogram_url = serializers.SerializerMethodField(help_text="PNG spectrogram with the span shaded.")
+    sensor_name = serializers.CharField(source="sensor.name", read_only=True)
+
+    class Meta:
+        model = Detection
+        fields = [
+            "id",
+            "url",
+            "recording",
+            "site",
+            "sensor",
+            "sensor_name",
+            "start_s",
+            "end_s",
+            "peak_score",
+            "mean_score",
+            "model_version",
+            "occurred_at",
+            "evidence_clip_url",
+            "spectrogram_url",
+            "created_at",
+        ]
+        read_only_fields = fields
+
+    def get_url(self, detection: Detection) -> str:
+        return _absolute(self.context.get("request"), "detection-detail", detection.pk)
+
+    def get_evidence_clip_url(self, detection: Detection) -> str | None:
+        if not detection.evidence_clip:
+            return None
+        return _absolute(self.context.get("request"), "detection-clip", detection.pk)
+
+    def get_spectrogram_url(self, detection: Detection) -> str | None:
+        if not detection.spectrogram:
+            return None
+        return _absolute(self.context.get("request"), "detection-spectrogram", detection.pk)

@@ -1,0 +1,16 @@
+"""Signals detection sends; apps to its left (alerts) connect to them, detection never imports them.
+
+``detections_stored``: sent with ``sender=Recording``, ``recording=`` (the Recording, its sensor and
+site loaded) and ``detections=`` (a list of the Detection rows created by this analysis run, never
+ones stored by an earlier run; their evidence clip and spectrogram are already stored). It is sent
+from ``transaction.on_commit`` of the transaction that wrote the rows and marked the recording
+done, so receivers see committed rows and may enqueue work or broadcast freely; in tests wrapped in
+a transaction, run it with ``django_capture_on_commit_callbacks(execute=True)``. It is not sent
+when a run stores nothing new (a repeated or redelivered task). It runs in the analysing worker
+(``detection.tasks.analyze_recording``). A receiver that raises is logged and does not undo the
+detections or stop other receivers (sent with ``send_robust``).
+"""
+
+from django.dispatch import Signal
+
+detections_stored = Signal()
