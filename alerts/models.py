@@ -45,8 +45,9 @@ class Resolution(models.TextChoices):
 class Incident(models.Model):
     """What an operator acts on: one or more detections of one sensor, close together in time."""
 
-    site = models.ForeignKey(Site, on_delete=models.CASCADE, related_name="incidents")
-    sensor = models.ForeignKey(Sensor, on_delete=models.CASCADE, related_name="incidents")
+    # PROTECT: an incident and its timeline are the audit trail; they outlive nothing they refer to.
+    site = models.ForeignKey(Site, on_delete=models.PROTECT, related_name="incidents")
+    sensor = models.ForeignKey(Sensor, on_delete=models.PROTECT, related_name="incidents")
     status = models.CharField(max_length=16, choices=IncidentStatus.choices, default=IncidentStatus.NEW)
     priority = models.CharField(max_length=16, choices=IncidentPriority.choices, default=IncidentPriority.MEDIUM)
     peak_score = models.FloatField(help_text="Highest scream probability among the incident's detections.")

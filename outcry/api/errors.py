@@ -5,6 +5,7 @@
 
 from django.core.exceptions import PermissionDenied
 from django.core.exceptions import ValidationError as DjangoValidationError
+from django.db.models import ProtectedError
 from django.http import Http404, JsonResponse
 from rest_framework import exceptions, status
 from rest_framework.fields import get_error_detail
@@ -22,9 +23,27 @@ def _first_message(detail) -> str:
     return str(detail)
 
 
+class Conflict(exceptions.APIException):
+    status_code = status.HTTP_409_CONFLICT
+    default_detail = "The request conflicts with the current state of the resource."
+    default_code = "conflict"
+
+
+def _protected_conflict(exc: ProtectedError) -> Conflict:
+    """Deleting something that audit history still refers to (e.g. a sensor with incidents)."""
+    protected = list(exc.protected_objects)
+    kind = protected[0]._meta.verbose_name_plural if protected else "records"
+    return Conflict(
+        f"It cannot be deleted: {len(protected)} {kind} refer to it and their history is kept. "
+        "Disable or retire it instead."
+    )
+
+
 def exception_handler(exc, context):
     if isinstance(exc, Http404):
         exc = exceptions.NotFound()
+    elif isinstance(exc, ProtectedError):
+        exc = _protected_conflict(exc)
     elif isinstance(exc, PermissionDenied):
         exc = exceptions.PermissionDenied()
     elif isinstance(exc, DjangoValidationError):  # a service's full_clean() refused the write
