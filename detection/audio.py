@@ -46,6 +46,12 @@ class DecodedAudio:
 AudioSource = str | os.PathLike | bytes | BinaryIO
 
 
+def _to_mono(frame: av.AudioFrame) -> np.ndarray:
+    """The frame's planar channels averaged into one float32 channel."""
+    planes = frame.to_ndarray()
+    return planes[0].copy() if planes.shape[0] == 1 else planes.mean(axis=0, dtype=np.float32)
+
+
 def decode_audio(
     source: AudioSource,
     *,
@@ -61,9 +67,9 @@ def decode_audio(
     elif isinstance(source, str | os.PathLike):
         path = Path(source)
         if not path.is_file():
-            raise AudioError("not_found", f"No such file: {path}")
+            raise AudioError("not_found", "The file does not exist.")
         if path.stat().st_size == 0:
-            raise AudioError("empty", f"The file is empty: {path.name}")
+            raise AudioError("empty", "The file is empty.")
     else:
         position = source.tell()
         if not source.read(1):
@@ -72,6 +78,8 @@ def decode_audio(
 
     try:
         container = av.open(source, mode="r", metadata_errors="ignore")
+    except av.error.EOFError as exc:
+        raise AudioError("corrupt", "The file ends too early: it is truncated or corrupt.") from exc
     except (av.error.FFmpegError, UnicodeDecodeError, ValueError) as exc:
         raise AudioError("not_audio", "This is not an audio file Outcry can read (or it is corrupt).") from exc
 
@@ -88,24 +96,32 @@ def decode_audio(
                 f"The recording lasts {container.duration / av.time_base:.0f} s; the limit is {max_duration_s:.0f} s.",
             )
         max_samples = int((max_duration_s + 1) * sample_rate) if max_duration_s is not None else None
-        resampler = av.AudioResampler(format="flt", layout="mono", rate=sample_rate)
+        # Keep the source's channels and average them here: FFmpeg's own downmix to mono adds the
+        # channels at -3 dB each, which makes stereo 3 dB louder than the same sound in mono (and clips).
+        resampler = av.AudioResampler(format="fltp", rate=sample_rate)
         chunks: list[np.ndarray] = []
         total = 0
+        packet_bytes = 0
         try:
-            for frame in container.decode(stream):
-                frame.pts = None  # let the resampler count; some files have broken timestamps
-                for out in resampler.resample(frame):
-                    chunk = out.to_ndarray().reshape(-1)
-                    chunks.append(chunk)
-                    total += len(chunk)
+            for packet in container.demux(stream):
+                packet_bytes += packet.size
+                for frame in packet.decode():
+                    frame.pts = None  # let the resampler count; some files have broken timestamps
+                    for out in resampler.resample(frame):
+                        chunk = _to_mono(out)
+                        chunks.append(chunk)
+                        total += len(chunk)
                 if max_samples is not None and total > max_samples:
                     raise AudioError("too_long", f"The recording is longer than the limit of {max_duration_s:.0f} s.")
-            for out in resampler.resample(None):
-                chunks.append(out.to_ndarray().reshape(-1))
         except av.error.FFmpegError as exc:
             if not chunks:
                 raise AudioError("corrupt", "The audio data is corrupt and could not be decoded.") from exc
             # A truncated tail (a cut-off upload, a damaged last packet): keep what decoded.
+        for out in resampler.resample(None):
+            chunks.append(_to_mono(out))
+        if not any(chunk.size for chunk in chunks) and (packet_bytes or container.duration):
+            # Audio was declared or demuxed but none decoded: a valid header over damaged data.
+            raise AudioError("corrupt", "The audio data is corrupt and could not be decoded.")
         codec = stream.codec_context.name or "unknown"
         container_name = container.format.name or "unknown"
 

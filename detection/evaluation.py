@@ -1,0 +1,302 @@
+"""Scoring a detector's file-level outputs: metrics, threshold choice, breakdowns, plots.
+
+No torch here: ``evaluate_detector`` runs on the serving install. The API:
+
+- ``binary_metrics(labels, scores, threshold) -> dict``: accuracy, precision, recall, F1, ROC-AUC
+  (None when only one class is present), confusion matrix ``[[tn, fp], [fn, tp]]`` and counts.
+- ``choose_threshold(labels, scores) -> float``: the threshold maximising F1 (use it on validation
+  scores that include screams mixed into noise, never on test).
+- ``category_breakdown(labels, scores, categories, threshold) -> list[dict]``: per category, recall
+  for scream categories and false-positive rate for non-scream ones.
+- ``snr_breakdown(labels, scores, snr_db, threshold) -> list[dict]``: scream recall per SNR bucket.
+- ``evaluate_scores(labels=, scores=, threshold=, categories=None, snr_db=None) -> dict``: all of
+  the above in one JSON-serialisable report; ``format_report(report) -> str`` prints it as text.
+- ``false_alarms_per_hour(window_scores, durations_s, threshold, hop_s) -> dict``: events (runs of
+  windows over the threshold) per hour of negative audio.
+- ``save_plots(report, labels, scores, out_dir)`` writes confusion.png, roc.png, pr.png;
+  ``plot_training_curves(history, path)`` writes loss and accuracy per epoch.
+
+Labels are 1 for scream, 0 otherwise; scores are scream probabilities (higher = more scream-like).
+"""
+
+import json
+import math
+from collections.abc import Sequence
+from pathlib import Path
+
+import numpy as np
+from sklearn.metrics import precision_recall_curve, roc_auc_score, roc_curve
+
+MAX_EXACT_SNRS = 6
+SNR_BUCKETS_DB: tuple[tuple[float, float], ...] = (
+    (-math.inf, 0.0),
+    (0.0, 5.0),
+    (5.0, 10.0),
+    (10.0, 20.0),
+    (20.0, math.inf),
+)
+
+
+def _arrays(labels: Sequence[int], scores: Sequence[float]) -> tuple[np.ndarray, np.ndarray]:
+    label_array = np.asarray(labels, dtype=np.int64)
+    score_array = np.asarray(scores, dtype=np.float64)
+    if label_array.shape != score_array.shape or label_array.ndim != 1:
+        raise ValueError("labels and scores must be 1-D sequences of the same length")
+    return label_array, score_array
+
+
+def _ratio(numerator: float, denominator: float) -> float:
+    return float(numerator / denominator) if denominator else 0.0
+
+
+def binary_metrics(labels: Sequence[int], scores: Sequence[float], threshold: float) -> dict:
+    """Metrics of the decisions ``score >= threshold``; ROC-AUC is threshold-free."""
+    label_array, score_array = _arrays(labels, scores)
+    predicted = score_array >= threshold
+    positive = label_array == 1
+    tp = int(np.sum(predicted & positive))
+    fp = int(np.sum(predicted & ~positive))
+    fn = int(np.sum(~predicted & positive))
+    tn = int(np.sum(~predicted & ~positive))
+    precision = _ratio(tp, tp + fp)
+    recall = _ratio(tp, tp + fn)
+    both_classes = 0 < positive.sum() < positive.size
+    return {
+        "threshold": float(threshold),
+        "count": int(label_array.size),
+        "positives": int(positive.sum()),
+        "negatives": int((~positive).sum()),
+        "accuracy": _ratio(tp + tn, label_array.size),
+        "precision": precision,
+        "recall": recall,
+        "f1": _ratio(2 * precision * recall, precision + recall),
+        "false_positive_rate": _ratio(fp, fp + tn),
+        "roc_auc": float(roc_auc_score(label_array, score_array)) if both_classes else None,
+        "confusion_matrix": [[tn, fp], [fn, tp]],
+    }
+
+
+def choose_threshold(labels: Sequence[int], scores: Sequence[float]) -> float:
+    """The threshold with the best F1; among equal F1s, the midpoint of the widest safe interval."""
+    label_array, score_array = _arrays(labels, scores)
+    if not 0 < label_array.sum() < label_array.size:
+        raise ValueError("choosing a threshold needs both screams and non-screams")
+    candidates = np.unique(score_array)
+    best_f1, best_thresholds = -1.0, []
+    for candidate in candidates:
+        f1 = binary_metrics(label_array, score_array, float(candidate))["f1"]
+        if f1 > best_f1 + 1e-12:
+            best_f1, best_thresholds = f1, [float(candidate)]
+        elif abs(f1 - best_f1) <= 1e-12:
+            best_thresholds.append(float(candidate))
+    # Decisions change only at observed scores: put the threshold halfway to the next lower score, so
+    # it is not balanced on one validation example.
+    lowest = best_thresholds[0]
+    below = candidates[candidates < lowest]
+    return float((lowest + below.max()) / 2.0) if below.size else lowest
+
+
+def category_breakdown(
+    labels: Sequence[int], scores: Sequence[float], categories: Sequence[str], threshold: float
+) -> list[dict]:
+    """Per category: files, and recall (scream categories) or false-positive rate (the others)."""
+    label_array, score_array = _arrays(labels, scores)
+    category_array = np.asarray(categories, dtype=object)
+    rows = []
+    for category in sorted(set(category_array.tolist())):
+        mask = category_array == category
+        predicted = score_array[mask] >= threshold
+        is_scream = bool(label_array[mask].mean() >= 0.5)
+        row = {"category": category, "label": int(is_scream), "files": int(mask.sum())}
+        if is_scream:
+            row["recall"] = float(predicted.mean())
+        else:
+            row["false_positive_rate"] = float(predicted.mean())
+        row["mean_score"] = float(score_array[mask].mean())
+        rows.append(row)
+    return rows
+
+
+def _bucket_name(low: float, high: float) -> str:
+    if math.isinf(low):
+        return f"< {high:g} dB"
+    if math.isinf(high):
+        return f">= {low:g} dB"
+    return f"{low:g}-{high:g} dB"
+
+
+def snr_breakdown(
+    labels: Sequence[int], scores: Sequence[float], snr_db: Sequence[float | None], threshold: float
+) -> list[dict]:
+    """Scream recall per SNR: per value when the screams were mixed at a few fixed SNRs (at most
+    ``MAX_EXACT_SNRS`` distinct values), else per ``SNR_BUCKETS_DB`` range. Files without snr_db are left out."""
+    label_array, score_array = _arrays(labels, scores)
+    snr_values = np.asarray([np.nan if value is None else float(value) for value in snr_db], dtype=np.float64)
+    screams = (label_array == 1) & ~np.isnan(snr_values)
+    distinct = np.unique(snr_values[screams])
+    if len(distinct) <= MAX_EXACT_SNRS:
+        buckets = [(f"{value:g} dB", screams & (snr_values == value)) for value in distinct]
+    else:
+        buckets = [
+            (_bucket_name(low, high), screams & (snr_values >= low) & (snr_values < high))
+            for low, high in SNR_BUCKETS_DB
+        ]
+    return [
+        {"bucket": name, "screams": int(mask.sum()), "recall": float(np.mean(score_array[mask] >= threshold))}
+        for name, mask in buckets
+        if mask.any()
+    ]
+
+
+def evaluate_scores(
+    *,
+    labels: Sequence[int],
+    scores: Sequence[float],
+    threshold: float,
+    categories: Sequence[str] | None = None,
+    snr_db: Sequence[float | None] | None = None,
+) -> dict:
+    """One JSON-serialisable report: overall metrics, per category and per SNR bucket when given."""
+    report = {"overall": binary_metrics(labels, scores, threshold)}
+    if categories is not None:
+        report["per_category"] = category_breakdown(labels, scores, categories, threshold)
+    if snr_db is not None and any(value is not None for value in snr_db):
+        report["per_snr"] = snr_breakdown(labels, scores, snr_db, threshold)
+    return report
+
+
+def false_alarms_per_hour(window_scores: Sequence[np.ndarray], durations_s: Sequence[float], threshold: float) -> dict:
+    """Alarm events on negative audio: each run of consecutive windows over the threshold is one event."""
+    events = 0
+    windows_over = 0
+    for scores in window_scores:
+        over = np.asarray(scores) >= threshold
+        windows_over += int(over.sum())
+        events += int(np.sum(over[1:] & ~over[:-1]) + (1 if over.size and over[0] else 0))
+    hours = float(sum(durations_s)) / 3600.0
+    return {
+        "events": events,
+        "windows_over_threshold": windows_over,
+        "hours": hours,
+        "per_hour": events / hours if hours else 0.0,
+    }
+
+
+def format_report(report: dict, *, title: str = "") -> str:
+    """The report as a plain-text table."""
+    overall = report["overall"]
+    auc = overall["roc_auc"]
+    lines = [title] if title else []
+    lines += [
+        f"files {overall['count']} (screams {overall['positives']}, non-screams {overall['negatives']})"
+        f"  threshold {overall['threshold']:.3f}",
+        f"accuracy  {overall['accuracy']:.4f}",
+        f"precision {overall['precision']:.4f}",
+        f"recall    {overall['recall']:.4f}",
+        f"F1        {overall['f1']:.4f}",
+        f"ROC-AUC   {auc:.4f}" if auc is not None else "ROC-AUC   n/a (one class only)",
+        "confusion matrix (rows: true non-scream, scream; columns: predicted non-scream, scream)",
+    ]
+    (tn, fp), (fn, tp) = overall["confusion_matrix"]
+    lines += [f"  {tn:6d} {fp:6d}", f"  {fn:6d} {tp:6d}"]
+    if report.get("per_category"):
+        lines.append(f"{'category':24s} {'files':>6s} {'recall':>8s} {'FP rate':>8s} {'mean score':>10s}")
+        for row in report["per_category"]:
+            recall = f"{row['recall']:.3f}" if "recall" in row else ""
+            fpr = f"{row['false_positive_rate']:.3f}" if "false_positive_rate" in row else ""
+            lines.append(f"{row['category']:24s} {row['files']:6d} {recall:>8s} {fpr:>8s} {row['mean_score']:10.3f}")
+    if report.get("per_snr"):
+        lines.append(f"{'SNR':12s} {'screams':>8s} {'recall':>8s}")
+        for row in report["per_snr"]:
+            lines.append(f"{row['bucket']:12s} {row['screams']:8d} {row['recall']:8.3f}")
+    if report.get("false_alarms"):
+        alarms = report["false_alarms"]
+        lines.append(
+            f"false alarms: {alarms['events']} events in {alarms['hours'] * 60:.1f} min of negative audio"
+            f" = {alarms['per_hour']:.1f} per hour"
+        )
+    return "\n".join(lines)
+
+
+def _pyplot():
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    return plt
+
+
+def save_plots(report: dict, labels: Sequence[int], scores: Sequence[float], out_dir: str | Path) -> list[Path]:
+    """confusion.png, roc.png and pr.png in ``out_dir``."""
+    plt = _pyplot()
+    out_dir = Path(out_dir)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    label_array, score_array = _arrays(labels, scores)
+    paths = []
+
+    matrix = np.asarray(report["overall"]["confusion_matrix"])
+    figure, axes = plt.subplots(figsize=(4, 4))
+    axes.imshow(matrix, cmap="Blues")
+    for (row, column), value in np.ndenumerate(matrix):
+        axes.text(column, row, str(value), ha="center", va="center", color="black")
+    axes.set_xticks([0, 1], ["non-scream", "scream"])
+    axes.set_yticks([0, 1], ["non-scream", "scream"])
+    axes.set_xlabel("predicted")
+    axes.set_ylabel("true")
+    axes.set_title(f"threshold {report['overall']['threshold']:.3f}")
+    figure.tight_layout()
+    paths.append(out_dir / "confusion.png")
+    figure.savefig(paths[-1], dpi=100)
+    plt.close(figure)
+
+    if 0 < label_array.sum() < label_array.size:
+        fpr, tpr, _ = roc_curve(label_array, score_array)
+        figure, axes = plt.subplots(figsize=(4.5, 4))
+        axes.plot(fpr, tpr, label=f"AUC {report['overall']['roc_auc']:.3f}")
+        axes.plot([0, 1], [0, 1], linestyle=":", color="grey")
+        axes.set_xlabel("false-positive rate")
+        axes.set_ylabel("true-positive rate (recall)")
+        axes.legend(loc="lower right")
+        figure.tight_layout()
+        paths.append(out_dir / "roc.png")
+        figure.savefig(paths[-1], dpi=100)
+        plt.close(figure)
+
+        precision, recall, _ = precision_recall_curve(label_array, score_array)
+        figure, axes = plt.subplots(figsize=(4.5, 4))
+        axes.plot(recall, precision)
+        axes.set_xlabel("recall")
+        axes.set_ylabel("precision")
+        axes.set_ylim(0, 1.02)
+        figure.tight_layout()
+        paths.append(out_dir / "pr.png")
+        figure.savefig(paths[-1], dpi=100)
+        plt.close(figure)
+    return paths
+
+
+def plot_training_curves(history: list[dict], path: str | Path) -> Path:
+    """Loss and accuracy per epoch (keys epoch, train_loss, train_accuracy, val_loss, val_accuracy)."""
+    plt = _pyplot()
+    epochs = [row["epoch"] for row in history]
+    figure, (loss_axes, accuracy_axes) = plt.subplots(1, 2, figsize=(9, 3.5))
+    loss_axes.plot(epochs, [row["train_loss"] for row in history], label="train")
+    loss_axes.plot(epochs, [row["val_loss"] for row in history], label="validation")
+    loss_axes.set_xlabel("epoch")
+    loss_axes.set_ylabel("cross-entropy")
+    loss_axes.legend()
+    accuracy_axes.plot(epochs, [row["train_accuracy"] for row in history], label="train")
+    accuracy_axes.plot(epochs, [row["val_accuracy"] for row in history], label="validation")
+    accuracy_axes.set_xlabel("epoch")
+    accuracy_axes.set_ylabel("window accuracy")
+    accuracy_axes.legend()
+    figure.tight_layout()
+    path = Path(path)
+    figure.savefig(path, dpi=100)
+    plt.close(figure)
+    return path
+
+
+def write_json(document: dict, path: str | Path) -> None:
+    Path(path).write_text(json.dumps(document, indent=2, default=float) + "\n", encoding="utf-8")

@@ -1,0 +1,151 @@
+"""``manage.py evaluate_detector --data DIR``: score every file of a labelled folder and print the report.
+
+A file's score is its highest window score, windows every ``engine.EVALUATION_HOP_S`` (0.25 s);
+near-silent files are scored like any other (only undecodable ones are left out and listed);
+the threshold is the engine's (the model's, or ``DETECTION_THRESHOLD`` when set) unless
+``--threshold`` says otherwise. The metrics come from ``detection.evaluation``, the same code the
+training command reports with, so the figures match the model card's.
+"""
+
+import sys
+from pathlib import Path
+
+from django.conf import settings
+from django.core.management.base import BaseCommand, CommandError, CommandParser
+from tqdm import tqdm
+
+from detection import evaluation
+from detection.audio import AudioError, decode_audio
+from detection.dataset import SPLIT_NAMES, read_records, read_split
+from detection.engine import EVALUATION_HOP_S, DetectorEngine, ModelError, get_engine
+from detection.management.commands.detect import probability
+
+
+def decibels(text: str) -> float | None:
+    try:
+        return float(text) if text.strip() else None
+    except ValueError:
+        return None
+
+
+class Command(BaseCommand):
+    help = "Score every file of a folder with scream/ and non_scream/ (and metadata.csv) and print the metrics."
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        parser.add_argument("--data", required=True, metavar="DIR", help="folder with scream/ and non_scream/")
+        parser.add_argument("--model", metavar="PATH", help="ONNX model file (default: settings.DETECTION_MODEL_PATH)")
+        parser.add_argument("--json", metavar="OUT", help="also write the report, per-file scores and failures here")
+        parser.add_argument("--threshold", type=probability, metavar="T", help="default: the model's threshold")
+        parser.add_argument("--split-file", metavar="SPLIT_JSON", help="a training run's split.json")
+        parser.add_argument("--split", choices=SPLIT_NAMES, help="which part of --split-file (default test)")
+        parser.add_argument("--plots", metavar="DIR", help="write confusion.png, roc.png and pr.png here")
+        parser.add_argument(
+            "--threads",
+            type=int,
+            metavar="N",
+            help="ONNX Runtime intra-op threads (default DETECTION_INTRA_OP_THREADS)",
+        )
+
+    def handle(self, *args, **options) -> None:
+        records = self.select_records(options)
+        engine = self.load_engine(options)
+        threshold = options["threshold"] or engine.threshold
+
+        scored, failures = [], []
+        negative_window_scores, negative_durations = [], []
+        for record in tqdm(records, desc="scoring", unit="file", file=sys.stderr, mininterval=0.5):
+            try:
+                # Near-silent clips are valid examples (the training pipeline keeps them too): score them.
+                samples = decode_audio(record.path, allow_silent=True).samples
+            except AudioError as exc:
+                failures.append({"file": record.file, "code": exc.code, "message": exc.message})
+                continue
+            analysis = engine.analyze(samples, hop_s=EVALUATION_HOP_S, threshold=threshold)
+            scored.append((record, analysis.max_score))
+            if record.label == 0:
+                negative_window_scores.append(analysis.scores)
+                negative_durations.append(analysis.duration_s)
+        for failure in failures:
+            self.stderr.write(f"error: {failure['file']}: {failure['message']}")
+        if not scored:
+            raise CommandError(f"None of the {len(records)} files could be analysed.")
+
+        labels = [record.label for record, _ in scored]
+        scores = [score for _, score in scored]
+        has_categories = any(record.metadata.get("category") for record, _ in scored)
+        snr_db = [decibels(record.metadata.get("snr_db", "")) for record, _ in scored]
+        report = evaluation.evaluate_scores(
+            labels=labels,
+            scores=scores,
+            threshold=threshold,
+            categories=[record.category for record, _ in scored] if has_categories else None,
+            snr_db=snr_db if any(value is not None for value in snr_db) else None,
+        )
+        if negative_durations:
+            report["false_alarms"] = evaluation.false_alarms_per_hour(
+                negative_window_scores, negative_durations, threshold
+            )
+
+        part = f", split {options['split']} of {options['split_file']}" if options["split_file"] else ""
+        self.stdout.write(
+            f"model {engine.model_version} ({engine.model_path}), file score = highest window score "
+            f"(1-s windows every {EVALUATION_HOP_S} s)\n"
+            f"data {options['data']}{part}: {len(records)} files, {len(scored)} scored, {len(failures)} failed"
+        )
+        self.stdout.write(evaluation.format_report(report))
+
+        if options["plots"]:
+            paths = evaluation.save_plots(report, labels, scores, options["plots"])
+            self.stdout.write("plots: " + ", ".join(str(path) for path in paths))
+        if options["json"]:
+            evaluation.write_json(
+                {
+                    "model_path": str(engine.model_path),
+                    "model_version": engine.model_version,
+                    "data": str(options["data"]),
+                    "split_file": options["split_file"],
+                    "split": options["split"] if options["split_file"] else None,
+                    "hop_s": EVALUATION_HOP_S,
+                    "threshold": threshold,
+                    "files": len(records),
+                    "failed": failures,
+                    "report": report,
+                    "scores": [
+                        {"file": record.file, "label": record.label, "category": record.category, "score": score}
+                        for record, score in scored
+                    ],
+                },
+                options["json"],
+            )
+            self.stdout.write(f"report: {options['json']}")
+        if failures:
+            self.stdout.write(f"not analysed (listed on stderr, left out of the metrics): {len(failures)} files")
+
+    def select_records(self, options: dict) -> list:
+        if options["split"] and not options["split_file"]:
+            raise CommandError("--split needs --split-file (a training run's split.json).")
+        try:
+            records = read_records(options["data"])
+            if options["split_file"]:
+                split = read_split(options["split_file"], records)
+                records = split.parts()[options["split"] or "test"]
+                options["split"] = options["split"] or "test"
+        except (FileNotFoundError, ValueError, KeyError) as exc:
+            raise CommandError(str(exc)) from exc
+        if not records:
+            raise CommandError(f"No audio files under {Path(options['data']) / 'scream'} or non_scream/.")
+        return records
+
+    def load_engine(self, options: dict) -> DetectorEngine:
+        try:
+            if options["model"] or options["threads"]:
+                return DetectorEngine(
+                    options["model"] or settings.DETECTION_MODEL_PATH,
+                    intra_op_threads=options["threads"] or settings.DETECTION_INTRA_OP_THREADS,
+                    threshold=None
+                    if options["model"] or settings.DETECTION_THRESHOLD <= 0
+                    else settings.DETECTION_THRESHOLD,
+                )
+            return get_engine()
+        except (ModelError, ValueError) as exc:
+            raise CommandError(str(exc)) from exc
