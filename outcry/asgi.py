@@ -23,7 +23,8 @@ def _websocket_urlpatterns() -> list:
     for config in apps.get_app_configs():
         module_name = f"{config.name}.routing"
         if find_spec(module_name) is not None:
-            patterns.extend(import_module(module_name).websocket_urlpatterns)
+            # Third-party apps may own a `routing` module too (channels does): take only URL lists.
+            patterns.extend(getattr(import_module(module_name), "websocket_urlpatterns", []))
     return patterns
 
 

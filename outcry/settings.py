@@ -88,6 +88,7 @@ TEMPLATES = [
 if DATABASE_URL:
     DATABASES = {"default": dj_database_url.parse(DATABASE_URL, conn_max_age=env_int("DB_CONN_MAX_AGE", 60))}
 else:
+    VAR_DIR.mkdir(parents=True, exist_ok=True)  # SQLite creates the file, not its directory
     DATABASES = {
         "default": {
             "ENGINE": "django.db.backends.sqlite3",
@@ -214,6 +215,15 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
+    "SCHEMA_PATH_PREFIX": r"/api/v[0-9]+",  # tag operations by resource (sites, sensors, …), not "v1"
+    # Several models share field names ("status", "kind"); name their enums after the choice classes.
+    "ENUM_NAME_OVERRIDES": {
+        "SiteStatusEnum": "sites.models.SiteStatus",
+        "SensorStatusEnum": "sites.models.SensorStatus",
+        "SensorKindEnum": "sites.models.SensorKind",
+        "IncidentStatusEnum": "alerts.models.IncidentStatus",
+        "RecordingStatusEnum": "detection.models.RecordingStatus",
+    },
 }
 
 # --- Outcry domain settings -------------------------------------------------------------------------
@@ -239,7 +249,7 @@ if not EMBEDDED:
     SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", True)
     SECURE_HSTS_SECONDS = env_int("SECURE_HSTS_SECONDS", 31536000)
     SECURE_HSTS_INCLUDE_SUBDOMAINS = env_bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", True)
-    SECURE_HSTS_PRELOAD = env_bool("SECURE_HSTS_PRELOAD", False)
+    SECURE_HSTS_PRELOAD = env_bool("SECURE_HSTS_PRELOAD", True)
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
     # /healthz and /readyz are probed over plain HTTP from inside the cluster.
     SECURE_REDIRECT_EXEMPT = [r"^healthz$", r"^readyz$"]

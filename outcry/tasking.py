@@ -27,6 +27,7 @@ logger = logging.getLogger(__name__)
 _executor: ThreadPoolExecutor | None = None
 _executor_lock = threading.Lock()
 _beat_thread: threading.Thread | None = None
+_beat_stop = threading.Event()
 
 
 def enqueue(task: Task, *args: Any, **kwargs: Any) -> None:
@@ -53,21 +54,31 @@ def _get_executor() -> ThreadPoolExecutor:
 
 
 def _run_in_thread(task: Task, args: tuple, kwargs: dict) -> None:
-    close_old_connections()
+    # Nobody reads this future's result: anything raised here must be logged or it is lost.
     try:
-        result = task.apply(args=args, kwargs=kwargs)
-        if result.failed():
-            logger.error("task %s failed: %r", task.name, result.result)
-    finally:
         close_old_connections()
+        try:
+            result = task.apply(args=args, kwargs=kwargs)
+            if result.failed():
+                logger.error("task %s failed: %r", task.name, result.result)
+        finally:
+            close_old_connections()
+    except Exception:
+        logger.exception("task %s could not run", task.name)
 
 
 def wait_for_embedded_tasks(timeout: float = 30.0) -> None:
-    """Block until the embedded pool has run everything submitted so far (tests and benchmarks)."""
+    """Block until the embedded pool has run everything submitted so far (tests and benchmarks).
+
+    Every pool thread must hold one barrier task at the same moment, which it can only do once it
+    has finished what it was running; the queue is FIFO, so everything submitted earlier is done.
+    """
     executor = _get_executor()
-    barrier = [executor.submit(lambda: None) for _ in range(settings.OUTCRY_TASK_THREADS)]
+    threads = executor._max_workers
+    barrier = threading.Barrier(threads, timeout=timeout)
+    futures = [executor.submit(barrier.wait) for _ in range(threads)]
     deadline = time.monotonic() + timeout
-    for future in barrier:
+    for future in futures:
         future.result(timeout=max(0.0, deadline - time.monotonic()))
 
 
@@ -76,15 +87,26 @@ def start_embedded_beat(tick_s: float = 1.0) -> None:
     global _beat_thread
     if settings.OUTCRY_TASK_RUNNER != "thread" or _beat_thread is not None:
         return
+    _beat_stop.clear()
     _beat_thread = threading.Thread(target=_beat_loop, args=(tick_s,), name="outcry-beat", daemon=True)
     _beat_thread.start()
+
+
+def stop_embedded_beat(timeout: float = 5.0) -> None:
+    """Stop the in-process beat thread, if running (tests; a server just exits)."""
+    global _beat_thread
+    if _beat_thread is None:
+        return
+    _beat_stop.set()
+    _beat_thread.join(timeout)
+    _beat_thread = None
 
 
 def _beat_loop(tick_s: float) -> None:
     from outcry.celery import app
 
     last_run: dict[str, datetime] = {}
-    while True:
+    while not _beat_stop.is_set():
         now = datetime.now(UTC)
         for name, entry in app.conf.beat_schedule.items():
             every = entry["schedule"]
@@ -100,7 +122,7 @@ def _beat_loop(tick_s: float) -> None:
                 _get_executor().submit(
                     _run_in_thread, task, tuple(entry.get("args", ())), dict(entry.get("kwargs", {}))
                 )
-        time.sleep(tick_s)
+        _beat_stop.wait(tick_s)
 
 
 def register_periodic_task(name: str, task_name: str, every: float | timedelta | Callable) -> None:
