@@ -46,8 +46,13 @@ $(VENV)/.installed-dev: pyproject.toml | $(PY)
 
 install: $(VENV)/.installed-dev
 
-install-train: install
+# The test suite also trains a tiny model and checks the ONNX export against torch, so it needs
+# the train extra (torch + torchvision, ~3 GB the first time); serving never does.
+$(VENV)/.installed-train: pyproject.toml $(VENV)/.installed-dev
 	$(PY) -m pip install --quiet -e '.[train,dev]'
+	@touch $@
+
+install-train: $(VENV)/.installed-train
 
 run: install
 	$(PY) manage.py migrate --noinput
@@ -60,7 +65,7 @@ run: install
 	exec $(VENV)/bin/daphne -b $(HOST) -p $(PORT) outcry.asgi:application
 
 # Both passes always run; the target fails when either does.
-test: install browser-deps
+test: install-train browser-deps
 	@status=0; \
 	$(MAKE) --no-print-directory test-embedded || status=1; \
 	$(MAKE) --no-print-directory test-services || status=1; \
