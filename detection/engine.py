@@ -61,21 +61,7 @@ SCREAM_INDEX = 1
 _WINDOWS_PER_STEP = 256
 
 # Metadata key -> the value detection.features computes with; a model trained on anything else is refused.
-EXPECTED_FEATURE_CONSTANTS: dict[str, float] = {
-    "sample_rate": features.SAMPLE_RATE,
-    "window_samples": features.WINDOW_SAMPLES,
-    "n_fft": features.N_FFT,
-    "win_length": features.WIN_LENGTH,
-    "hop_length": features.HOP_LENGTH,
-    "n_mels": features.N_MELS,
-    "fmin": features.FMIN_HZ,
-    "fmax": features.FMAX_HZ,
-    "target_rms_dbfs": features.TARGET_RMS_DBFS,
-    "max_boost_db": features.MAX_BOOST_DB,
-    "max_cut_db": features.MAX_CUT_DB,
-    "feature_offset_db": features.FEATURE_OFFSET_DB,
-    "feature_scale_db": features.FEATURE_SCALE_DB,
-}
+EXPECTED_FEATURE_CONSTANTS: dict[str, float] = features.feature_constants()
 
 
 class ModelError(RuntimeError):

@@ -117,3 +117,23 @@ def window_features(samples: np.ndarray, starts: Sequence[int]) -> np.ndarray:
 def clip_features(samples: np.ndarray) -> np.ndarray:
     """Features of one fixed-length window from a clip: trimmed to, or zero-padded up to, one window."""
     return window_features(samples[:WINDOW_SAMPLES], [0])[0]
+
+
+def feature_constants() -> dict[str, float]:
+    """The settings a model's features were computed with; stored in the exported model so that
+    the engine can refuse a model trained on other features."""
+    return {
+        "sample_rate": SAMPLE_RATE,
+        "window_samples": WINDOW_SAMPLES,
+        "n_fft": N_FFT,
+        "win_length": WIN_LENGTH,
+        "hop_length": HOP_LENGTH,
+        "n_mels": N_MELS,
+        "fmin": FMIN_HZ,
+        "fmax": FMAX_HZ,
+        "target_rms_dbfs": TARGET_RMS_DBFS,
+        "max_boost_db": MAX_BOOST_DB,
+        "max_cut_db": MAX_CUT_DB,
+        "feature_offset_db": FEATURE_OFFSET_DB,
+        "feature_scale_db": FEATURE_SCALE_DB,
+    }

@@ -31,19 +31,7 @@ def model_metadata(**overrides: Any) -> dict[str, Any]:
         "threshold": 0.5,
         "output": "probabilities",
         "quantization": "none",
-        "sample_rate": features.SAMPLE_RATE,
-        "window_samples": features.WINDOW_SAMPLES,
-        "n_fft": features.N_FFT,
-        "win_length": features.WIN_LENGTH,
-        "hop_length": features.HOP_LENGTH,
-        "n_mels": features.N_MELS,
-        "fmin": features.FMIN_HZ,
-        "fmax": features.FMAX_HZ,
-        "target_rms_dbfs": features.TARGET_RMS_DBFS,
-        "max_boost_db": features.MAX_BOOST_DB,
-        "max_cut_db": features.MAX_CUT_DB,
-        "feature_offset_db": features.FEATURE_OFFSET_DB,
-        "feature_scale_db": features.FEATURE_SCALE_DB,
+        **features.feature_constants(),
     }
     metadata.update(overrides)
     return {key: value for key, value in metadata.items() if value is not None}
