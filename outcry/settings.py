@@ -149,7 +149,9 @@ if REDIS_URL:
     CHANNEL_LAYERS = {
         "default": {
             "BACKEND": "channels_redis.core.RedisChannelLayer",
-            "CONFIG": {"hosts": [REDIS_URL], "capacity": 1000, "expiry": 30},
+            # redis-py 8 reads with a 5-s socket timeout by default, which aborts the layer's
+            # blocking 5-s BZPOPMIN and tears every websocket down (redis/redis-py#4091).
+            "CONFIG": {"hosts": [{"address": REDIS_URL, "socket_timeout": None}], "capacity": 1000, "expiry": 30},
         }
     }
 else:

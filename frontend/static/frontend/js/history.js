@@ -1,0 +1,146 @@
+// History: every incident of the user's sites, filtered and paginated; CSV export of the same set.
+// The filters live in this page's query string (shareable links); dates are the browser's days.
+
+import { api, config, el, formatDateTime, formatDuration, formatScore, registerShortcuts, RESOLUTION_LABELS } from "./common.js";
+import { incidentPageUrl, priorityBadge, statusChip } from "./incidents.js";
+
+const PAGE_SIZE = 50;
+const form = document.getElementById("filters");
+const rows = document.getElementById("history-rows");
+const summary = document.getElementById("history-summary");
+const errorBanner = document.getElementById("history-error");
+const exportLink = document.getElementById("export-csv");
+const previousLink = document.getElementById("page-prev");
+const nextLink = document.getElementById("page-next");
+const siteSelect = document.getElementById("f-site");
+const sensorSelect = document.getElementById("f-sensor");
+
+const query = new URLSearchParams(window.location.search);
+const pageNumber = Math.max(1, Number.parseInt(query.get("page") || "1", 10) || 1);
+
+/** The API's filters for this page's query string (date inputs become local-midnight instants). */
+function apiFilters() {
+  const filters = {};
+  for (const name of ["site", "sensor", "status", "priority"]) {
+    if (query.get(name)) filters[name] = query.get(name);
+  }
+  const from = query.get("from");
+  const to = query.get("to");
+  if (from) filters.opened_after = new Date(`${from}T00:00:00`).toISOString();
+  if (to) {
+    const end = new Date(`${to}T00:00:00`);
+    end.setDate(end.getDate() + 1);
+    filters.opened_before = end.toISOString();
+  }
+  return filters;
+}
+
+function fillForm() {
+  for (const name of ["site", "status", "priority", "from", "to"]) {
+    const field = form.elements.namedItem(name);
+    const value = query.get(name);
+    if (!field || !value) continue;
+    if (field.tagName === "SELECT" && ![...field.options].some((option) => option.value === value)) {
+      field.append(el("option", { value }, value.split(",").join(", "))); // a hand-made link's combination
+    }
+    field.value = value;
+  }
+  fillSensors();
+  if (query.get("sensor")) sensorSelect.value = query.get("sensor");
+}
+
+function fillSensors() {
+  const site = Number(siteSelect.value) || null;
+  const siteNames = new Map((config.sites || []).map((s) => [s.id, s.name]));
+  const current = sensorSelect.value;
+  sensorSelect.replaceChildren(
+    el("option", { value: "" }, "All sensors"),
+    ...(config.sensors || [])
+      .filter((sensor) => !site || sensor.site === site)
+      .map((sensor) =>
+        el("option", { value: sensor.id }, site ? sensor.name : `${siteNames.get(sensor.site) || ""} — ${sensor.name}`),
+      ),
+  );
+  if ([...sensorSelect.options].some((option) => option.value === current)) sensorSelect.value = current;
+}
+
+siteSelect.addEventListener("change", fillSensors);
+
+// Drop empty fields so links stay short.
+form.addEventListener("submit", (event) => {
+  event.preventDefault();
+  const params = new URLSearchParams();
+  for (const [name, value] of new FormData(form)) if (value) params.set(name, value);
+  window.location.search = params.toString();
+});
+
+function pageLink(link, page, enabled) {
+  if (!enabled) {
+    link.setAttribute("aria-disabled", "true");
+    link.removeAttribute("href");
+    return;
+  }
+  const params = new URLSearchParams(query);
+  params.set("page", page);
+  link.href = `?${params}`;
+  link.removeAttribute("aria-disabled");
+}
+
+function renderRows(incidents) {
+  if (!incidents.length) {
+    rows.replaceChildren(el("tr.empty-row", {}, el("td", { colspan: 9 }, "No incidents match these filters.")));
+    return;
+  }
+  rows.replaceChildren(
+    ...incidents.map((incident) =>
+      el(
+        "tr",
+        {},
+        el("td", {}, el("a", { href: incidentPageUrl(incident) }, `#${incident.id}`)),
+        el("td", {}, priorityBadge(incident.priority)),
+        el("td.mono", {}, formatDateTime(incident.opened_at)),
+        el("td", {}, incident.site?.name || "—"),
+        el("td", { title: incident.sensor?.location || "" }, incident.sensor?.name || "—"),
+        el("td.num", {}, formatScore(incident.peak_score)),
+        el("td", {}, statusChip(incident.status)),
+        el("td.mono", {}, typeof incident.waited_s === "number" ? formatDuration(incident.waited_s) : "—"),
+        el("td", {}, RESOLUTION_LABELS[incident.resolution] || ""),
+      ),
+    ),
+  );
+}
+
+async function load() {
+  const filters = apiFilters();
+  const exportUrl = new URL("/api/v1/incidents/export.csv", window.location.origin);
+  for (const [name, value] of Object.entries(filters)) exportUrl.searchParams.set(name, value);
+  exportLink.href = exportUrl.pathname + exportUrl.search;
+  try {
+    const data = await api("/api/v1/incidents/", { params: { ...filters, page: pageNumber, page_size: PAGE_SIZE } });
+    renderRows(data.results || []);
+    const pages = Math.max(1, Math.ceil(data.count / PAGE_SIZE));
+    const first = data.count ? (pageNumber - 1) * PAGE_SIZE + 1 : 0;
+    const last = Math.min(data.count, pageNumber * PAGE_SIZE);
+    summary.textContent = data.count
+      ? `${first}–${last} of ${data.count} incidents · page ${pageNumber} of ${pages}`
+      : "0 incidents";
+    pageLink(previousLink, pageNumber - 1, Boolean(data.previous));
+    pageLink(nextLink, pageNumber + 1, Boolean(data.next));
+  } catch (error) {
+    errorBanner.textContent =
+      error.status === 404 && pageNumber > 1 ? "That page is past the end of the results." : error.message;
+    errorBanner.hidden = false;
+    rows.replaceChildren();
+  } finally {
+    rows.setAttribute("aria-busy", "false");
+  }
+}
+
+registerShortcuts("History", [
+  { keys: ["f"], label: "Focus the filters", run: () => siteSelect.focus() },
+  { keys: ["ArrowLeft"], label: "Newer page", run: () => previousLink.href && previousLink.click() },
+  { keys: ["ArrowRight"], label: "Older page", run: () => nextLink.href && nextLink.click() },
+]);
+
+fillForm();
+load();
