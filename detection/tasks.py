@@ -2,11 +2,13 @@
 
 import logging
 
-from celery import shared_task
+import numpy as np
+from celery import shared_task, signals
 from celery.exceptions import SoftTimeLimitExceeded
 from django.conf import settings
 from django.db import DatabaseError
 
+from detection import engine, features
 from detection.services import (
     TRANSIENT_ERRORS,
     RecordingBusy,
@@ -22,6 +24,17 @@ RETRY_BACKOFF_S = 15
 # A recording still queued this long after upload lost its dispatch; the sweep sends it again.
 REQUEUE_QUEUED_AFTER_S = 600
 REQUEUE_EVERY_S = 300.0
+
+
+@signals.worker_init.connect
+@signals.worker_process_init.connect
+def warm_up_detector(**_kwargs) -> None:
+    """Load the model and score one window when a worker starts, so that the first recording it
+    gets does not wait for the model to load and the feature code to warm up (seconds)."""
+    try:
+        engine.get_engine().analyze(np.zeros(features.WINDOW_SAMPLES, dtype=np.float32))
+    except engine.ModelError as exc:
+        logger.warning("detection model not loaded at worker start: %s", exc)
 
 
 @shared_task(
