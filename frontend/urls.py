@@ -1,1 +1,19 @@
-urlpatterns: list = []
+from django.contrib.auth import views as auth_views
+from django.urls import path
+
+from frontend import views
+from frontend.microphone import MicrophonePage
+
+urlpatterns = [
+    path(
+        "login/",
+        auth_views.LoginView.as_view(template_name="frontend/login.html", redirect_authenticated_user=True),
+        name="login",
+    ),
+    path("logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("", views.ConsolePage.as_view(), name="console"),
+    path("incidents/<int:incident_id>/", views.IncidentPage.as_view(), name="incident-page"),
+    path("history/", views.HistoryPage.as_view(), name="history"),
+    path("upload/", views.UploadPage.as_view(), name="upload"),
+    path("microphone/", MicrophonePage.as_view(), name="microphone"),
+]

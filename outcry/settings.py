@@ -150,8 +150,14 @@ if REDIS_URL:
         "default": {
             "BACKEND": "channels_redis.core.RedisChannelLayer",
             # redis-py 8 reads with a 5-s socket timeout by default, which aborts the layer's
-            # blocking 5-s BZPOPMIN and tears every websocket down (redis/redis-py#4091).
-            "CONFIG": {"hosts": [{"address": REDIS_URL, "socket_timeout": None}], "capacity": 1000, "expiry": 30},
+            # blocking 5-s BZPOPMIN and tears every websocket down (redis/redis-py#4091); and it
+            # caps a pool at 100 connections, which ~100 sensors connecting at once exceed
+            # (MaxConnectionsError, the websocket closes with 1011).
+            "CONFIG": {
+                "hosts": [{"address": REDIS_URL, "socket_timeout": None, "max_connections": 1000}],
+                "capacity": 1000,
+                "expiry": 30,
+            },
         }
     }
 else:

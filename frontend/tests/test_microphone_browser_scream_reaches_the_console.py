@@ -1,0 +1,123 @@
+"""End to end, as people use it: a real daphne (embedded mode), the microphone page open as the
+site's manager in headless Chromium whose fake microphone plays a real scream from the dev corpus,
+and the operators' console open in a second browser context: the console must show the incident.
+That needs the shipped model (a random one would not recognise the scream); the same path is also
+driven with the tiny test model, whose "scream" is a loud noise burst, so that the page, the
+worklet and the stream are checked before a model exists. Screenshots stay in tmp_path.
+"""
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from detection.tests.conftest import build_tiny_model, write_wav
+from detection.tests.streaming.live import LiveServer, live_server
+from frontend import e2e
+
+pytestmark = [pytest.mark.browser, pytest.mark.slow]
+
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--use-fake-ui-for-media-stream",
+    "--use-fake-device-for-media-stream",
+    "--autoplay-policy=no-user-gesture-required",
+]
+PASSWORD = "correct-horse-battery"
+ALERT_TIMEOUT_MS = 60_000
+
+
+def sign_in(page, server: LiveServer, username: str, next_path: str) -> None:
+    page.goto(f"{server.http}/login/?next={next_path}")
+    page.fill("#id_username", username)
+    page.fill("#id_password", PASSWORD)
+    page.click("button[type=submit]")
+    page.wait_for_url(f"{server.http}{next_path}")
+
+
+def microphone_scream_reaches_console(playwright, server: LiveServer, wav: Path, shots: Path) -> None:
+    """The scenario, shared with ad-hoc runs against other models."""
+    browser = playwright.chromium.launch(
+        executable_path=str(CHROMIUM), args=[*CHROMIUM_ARGS, f"--use-file-for-fake-audio-capture={wav}"]
+    )
+    try:
+        console = browser.new_context(viewport={"width": 1400, "height": 900}).new_page()
+        sign_in(console, server, "operator", "/")
+        console.wait_for_selector("#conn[data-state=live]", timeout=20_000)
+
+        microphone = browser.new_context(viewport={"width": 1100, "height": 900}).new_page()
+        sign_in(microphone, server, "manager", "/microphone/")
+        microphone.select_option("#mic-sensor", str(server.sensor_id))
+        microphone.click("#mic-start")
+        microphone.wait_for_selector("#mic-state[data-state=live]", timeout=20_000)
+        microphone.wait_for_function(
+            "document.getElementById('mic-detail').textContent.includes('windows scored')", timeout=20_000
+        )
+        level = float(microphone.get_attribute("#mic-meter", "aria-valuenow"))
+        assert level > -60, f"the fake microphone is silent ({level} dBFS)"
+        microphone.screenshot(path=shots / "1-microphone-live.png")
+
+        card = console.locator(".incident-card").first
+        card.wait_for(timeout=ALERT_TIMEOUT_MS)
+        console.screenshot(path=shots / "2-console-alert.png")
+        assert "Live mic" in card.inner_text()
+        microphone.wait_for_selector(".mic-alert", timeout=10_000)
+        microphone.screenshot(path=shots / "3-microphone-alert.png")
+        microphone.click("#mic-stop")
+        microphone.wait_for_selector("#mic-state[data-state=idle]")
+    finally:
+        browser.close()
+
+
+@pytest.fixture
+def playwright():
+    playwright_api = pytest.importorskip("playwright.sync_api")
+    if not CHROMIUM.exists():
+        pytest.skip("needs Chromium at /usr/bin/chromium (apt-get install -y chromium)")
+    with playwright_api.sync_playwright() as playwright:
+        yield playwright
+
+
+@pytest.fixture
+def scream_wav(tmp_path) -> Path:
+    missing = e2e.shipped_model_missing()
+    if missing:
+        pytest.skip(f"needs the shipped model to recognise a real scream: {missing}")
+    screams, backgrounds = e2e.dev_screams(), e2e.dev_backgrounds()
+    if not screams:
+        pytest.skip(f"no dev screams under {e2e.DEV_DATASET}")
+    from detection.engine import get_engine
+
+    # The browser path is under test, not the model: of a few real screams, play the one the model
+    # recognises best when it is uploaded as a file.
+    named = [path for path in screams if "scream" in path.name.lower()] or screams
+    background = backgrounds[0] if backgrounds else None
+    clips = [e2e.scream_clip(scream, background, duration_s=8.0, snr_db=20.0) for scream in named[:8]]
+    clip = max(clips, key=lambda candidate: get_engine().analyze_file(candidate).max_score)
+    path = tmp_path / "fake-microphone.wav"
+    path.write_bytes(clip)
+    return path
+
+
+def test_a_scream_at_the_browser_microphone_alerts_the_console(scream_wav, playwright, tmp_path):
+    from django.conf import settings
+
+    with live_server(tmp_path, model_path=Path(settings.DETECTION_MODEL_PATH)) as server:
+        microphone_scream_reaches_console(playwright, server, scream_wav, tmp_path)
+
+
+def test_the_microphone_page_streams_a_noise_burst_to_the_test_model(playwright, tmp_path):
+    tiny_model = build_tiny_model(tmp_path / "tiny.onnx")
+    rng = np.random.default_rng(0)
+    room, burst = rng.standard_normal(3 * 16000) * 0.003, rng.standard_normal(3 * 16000) * 10 ** (-15 / 20)
+    wav = write_wav(tmp_path / "fake-microphone.wav", np.concatenate([room, burst]).astype(np.float32))
+    with live_server(tmp_path, model_path=tiny_model) as server:
+        microphone_scream_reaches_console(playwright, server, wav, tmp_path)
