@@ -6,16 +6,18 @@ from channels.generic.websocket import AsyncJsonWebsocketConsumer
 from alerts.broadcast import incident_group
 from alerts.policy import allowed_actions
 from alerts.selectors import console_sites
+from detection.streaming.services import site_sensors_group
 
 UNAUTHENTICATED = 4401
 
 
 class ConsoleConsumer(AsyncJsonWebsocketConsumer):
-    """``/ws/console/``: joins ``site.<id>.incidents`` for exactly the user's sites.
+    """``/ws/console/``: joins ``site.<id>.incidents`` and ``site.<id>.sensors`` for exactly the user's sites.
 
     Sends ``{"type": "hello", "sites": [{id, name, role}]}`` once, then every
     ``{"type": "incident.changed", "incident", "event"}`` of those sites with the incident's
-    ``allowed_actions`` for this user added. Answers ``{"type": "ping"}`` with pong; ignores the rest.
+    ``allowed_actions`` for this user added, and every ``{"type": "sensor.status", "sensor"}``
+    (online/offline, last_seen, level) of their sensors. Answers ``{"type": "ping"}`` with pong; ignores the rest.
     Anonymous users are refused with close code 4401.
     """
 
@@ -27,7 +29,9 @@ class ConsoleConsumer(AsyncJsonWebsocketConsumer):
             return
         self.sites = await database_sync_to_async(console_sites)(user=user)
         self.roles = {site["id"]: site["role"] for site in self.sites}
-        self.groups_joined = [incident_group(site["id"]) for site in self.sites]
+        self.groups_joined = [
+            group for site in self.sites for group in (incident_group(site["id"]), site_sensors_group(site["id"]))
+        ]
         for group in self.groups_joined:
             await self.channel_layer.group_add(group, self.channel_name)
         await self.accept()
@@ -56,3 +60,7 @@ class ConsoleConsumer(AsyncJsonWebsocketConsumer):
             return
         incident["allowed_actions"] = allowed_actions(role=role, status=incident["status"])
         await self.send_json({"type": "incident.changed", "incident": incident, "event": message["event"]})
+
+    async def sensor_status(self, message: dict) -> None:
+        if message.get("sensor", {}).get("site") in self.roles:
+            await self.send_json({"type": "sensor.status", "sensor": message["sensor"]})

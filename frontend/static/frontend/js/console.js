@@ -235,6 +235,10 @@ function refetchSoon(id) {
 }
 
 function onLiveMessage(message) {
+  if (message.type === "sensor.status" && message.sensor) {
+    onSensorStatus(message.sensor);
+    return;
+  }
   if (message.type !== "incident.changed" || !message.incident) return;
   const known = incidents.get(message.incident.id);
   const isNew = !known && message.incident.status === "new";
@@ -386,56 +390,70 @@ function sensorState(sensor) {
   return `offline ${formatAgo(sensor.last_seen).replace(" ago", "")}`;
 }
 
+// The last sensor list, patched live by sensor.status messages between full refreshes.
+let knownSensors = [];
+
 async function loadSensors() {
   try {
-    const sensors = await apiAll("/api/v1/sensors/", { page_size: 200 }, 5);
-    const siteNames = new Map((config.sites || []).map((site) => [site.id, site.name]));
-    const bySite = new Map();
-    for (const sensor of sensors) {
-      const siteId = typeof sensor.site === "object" ? sensor.site.id : sensor.site;
-      if (!bySite.has(siteId)) bySite.set(siteId, []);
-      bySite.get(siteId).push(sensor);
-    }
-    const blocks = [];
-    for (const [siteId, list] of bySite) {
-      const offline = list.filter((sensor) => sensor.status === "offline").length;
-      blocks.push(
-        el(
-          "h3.sensor-site",
-          {},
-          siteNames.get(siteId) || `Site ${siteId}`,
-          offline ? el("span.muted.small", {}, ` · ${offline} offline`) : null,
-        ),
-        el(
-          "ul.sensor-list",
-          {},
-          ...list.map((sensor) =>
-            el(
-              "li.sensor",
-              {
-                dataset: { status: sensor.status },
-                title: [
-                  sensor.location,
-                  sensor.last_seen ? `last seen ${formatAgo(sensor.last_seen)}` : "never seen",
-                  sensor.level_dbfs != null ? `level ${Math.round(sensor.level_dbfs)} dBFS` : null,
-                ]
-                  .filter(Boolean)
-                  .join(" · "),
-              },
-              el("span.dot", { "aria-hidden": "true" }),
-              el("span.sensor-name", {}, sensor.name),
-              el("span.sensor-state", {}, sensorState(sensor)),
-            ),
-          ),
-        ),
-      );
-    }
-    sensorsBox.replaceChildren(...(blocks.length ? blocks : [el("p.muted.small", {}, "No sensors on your sites.")]));
+    knownSensors = await apiAll("/api/v1/sensors/", { page_size: 200 }, 5);
+    renderSensors(knownSensors);
     sensorsUpdated.textContent = `updated ${new Date().toLocaleTimeString([], { hour: "2-digit", minute: "2-digit" })}`;
   } catch (error) {
     sensorsUpdated.textContent = "stale";
     sensorsUpdated.title = error.message;
   }
+}
+
+function onSensorStatus(update) {
+  const sensor = knownSensors.find((candidate) => candidate.id === update.id);
+  if (!sensor) return;
+  Object.assign(sensor, { status: update.status, last_seen: update.last_seen, level_dbfs: update.level_dbfs });
+  renderSensors(knownSensors);
+}
+
+function renderSensors(sensors) {
+  const siteNames = new Map((config.sites || []).map((site) => [site.id, site.name]));
+  const bySite = new Map();
+  for (const sensor of sensors) {
+    const siteId = typeof sensor.site === "object" ? sensor.site.id : sensor.site;
+    if (!bySite.has(siteId)) bySite.set(siteId, []);
+    bySite.get(siteId).push(sensor);
+  }
+  const blocks = [];
+  for (const [siteId, list] of bySite) {
+    const offline = list.filter((sensor) => sensor.status === "offline").length;
+    blocks.push(
+      el(
+        "h3.sensor-site",
+        {},
+        siteNames.get(siteId) || `Site ${siteId}`,
+        offline ? el("span.muted.small", {}, ` · ${offline} offline`) : null,
+      ),
+      el(
+        "ul.sensor-list",
+        {},
+        ...list.map((sensor) =>
+          el(
+            "li.sensor",
+            {
+              dataset: { status: sensor.status },
+              title: [
+                sensor.location,
+                sensor.last_seen ? `last seen ${formatAgo(sensor.last_seen)}` : "never seen",
+                sensor.level_dbfs != null ? `level ${Math.round(sensor.level_dbfs)} dBFS` : null,
+              ]
+                .filter(Boolean)
+                .join(" · "),
+            },
+            el("span.dot", { "aria-hidden": "true" }),
+            el("span.sensor-name", {}, sensor.name),
+            el("span.sensor-state", {}, sensorState(sensor)),
+          ),
+        ),
+      ),
+    );
+  }
+  sensorsBox.replaceChildren(...(blocks.length ? blocks : [el("p.muted.small", {}, "No sensors on your sites.")]));
 }
 
 // --- Start ---------------------------------------------------------------------------------------
