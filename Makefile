@@ -100,15 +100,17 @@ lint: install
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
 
-bench: install
+# Side-by-side measurements, printed as tables (JSON copies in bench-results/): the detection
+# engine (torch eager vs ONNX Runtime fp32/int8), upload -> alert on a console, and live streams
+# (onset -> alert, sensors sustained). The last two run embedded and, with the local PostgreSQL and
+# Redis started, production-like with a separate Celery worker.
+BENCH_MODULES := detection.bench frontend.bench detection.streaming.bench
+
+bench: install-train services
 	@mkdir -p bench-results
-	@for app in $(APPS); do \
-		if [ -f "$$app/bench.py" ]; then \
-			echo "== $$app.bench"; \
-			DJANGO_SETTINGS_MODULE=outcry.settings $(PY) -m "$$app.bench"; \
-		else \
-			echo "== $$app: no $$app/bench.py, skipped"; \
-		fi; \
+	@for module in $(BENCH_MODULES); do \
+		echo "== $$module"; \
+		$(SERVICES_ENV) DJANGO_SETTINGS_MODULE=outcry.settings $(PY) -m "$$module" || exit 1; \
 	done
 
 train: install-train
