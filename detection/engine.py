@@ -390,6 +390,7 @@ def get_engine() -> DetectorEngine:
                     "Invalid detection settings: DETECTION_INTRA_OP_THREADS must be >= 1 and DETECTION_THRESHOLD "
                     f"below 1 (0 = the model's threshold); got {threads} and {threshold}."
                 )
+            features.use_single_blas_thread()
             engine = DetectorEngine(path, intra_op_threads=threads, threshold=threshold if threshold > 0 else None)
             cached = _cached_engine = (config, engine)
         return cached[1]

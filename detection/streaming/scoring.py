@@ -81,20 +81,5 @@ def get_scorer() -> BatchScorer:
     global _scorer
     with _scorer_lock:
         if _scorer is None:
-            _single_threaded_blas()
             _scorer = BatchScorer(getattr(settings, "STREAM_SCORING_THREADS", 2))
         return _scorer
-
-
-def _single_threaded_blas() -> None:
-    """One BLAS thread for the whole process (threadpoolctl comes with librosa's scikit-learn).
-
-    A window's features end in a small matrix product; multithreaded OpenBLAS makes each one wait
-    for its threads: measured 7 ms instead of 0.3 ms per window on a busy 2-core machine. The
-    parallelism that pays is across windows and streams, which the scoring threads provide.
-    """
-    try:
-        from threadpoolctl import threadpool_limits
-    except ImportError:
-        return
-    threadpool_limits(limits=1, user_api="blas")
