@@ -4,8 +4,8 @@ No torch here: ``evaluate_detector`` runs on the serving install. The API:
 
 - ``binary_metrics(labels, scores, threshold) -> dict``: accuracy, precision, recall, F1, ROC-AUC
   (None when only one class is present), confusion matrix ``[[tn, fp], [fn, tp]]`` and counts.
-- ``choose_threshold(labels, scores) -> float``: the threshold maximising F1 (use it on validation
-  scores that include screams mixed into noise, never on test).
+- ``choose_threshold(labels, scores, weights=None) -> float``: the threshold maximising (weighted)
+  F1 (use it on validation scores that include screams mixed into noise, never on test).
 - ``category_breakdown(labels, scores, categories, threshold) -> list[dict]``: per category, recall
   for scream categories and false-positive rate for non-scream ones.
 - ``snr_breakdown(labels, scores, snr_db, threshold) -> list[dict]``: scream recall per SNR bucket.
@@ -76,24 +76,33 @@ def binary_metrics(labels: Sequence[int], scores: Sequence[float], threshold: fl
     }
 
 
-def choose_threshold(labels: Sequence[int], scores: Sequence[float]) -> float:
-    """The threshold with the best F1; among equal F1s, the midpoint of the widest safe interval."""
+def choose_threshold(labels: Sequence[int], scores: Sequence[float], weights: Sequence[float] | None = None) -> float:
+    """The threshold with the best (optionally sample-weighted) F1, halfway to the next lower score.
+
+    Weights let several mixed versions of one scream count as one file, so that screams in noise
+    inform the threshold without outnumbering the non-screams.
+    """
     label_array, score_array = _arrays(labels, scores)
     if not 0 < label_array.sum() < label_array.size:
         raise ValueError("choosing a threshold needs both screams and non-screams")
-    candidates = np.unique(score_array)
-    best_f1, best_thresholds = -1.0, []
-    for candidate in candidates:
-        f1 = binary_metrics(label_array, score_array, float(candidate))["f1"]
-        if f1 > best_f1 + 1e-12:
-            best_f1, best_thresholds = f1, [float(candidate)]
-        elif abs(f1 - best_f1) <= 1e-12:
-            best_thresholds.append(float(candidate))
-    # Decisions change only at observed scores: put the threshold halfway to the next lower score, so
-    # it is not balanced on one validation example.
-    lowest = best_thresholds[0]
-    below = candidates[candidates < lowest]
-    return float((lowest + below.max()) / 2.0) if below.size else lowest
+    weight_array = np.ones_like(score_array) if weights is None else np.asarray(weights, dtype=np.float64)
+    if weight_array.shape != score_array.shape:
+        raise ValueError("weights must match scores")
+    order = np.argsort(-score_array, kind="stable")
+    sorted_scores = score_array[order]
+    positive_weight = np.cumsum(weight_array[order] * (label_array[order] == 1))
+    negative_weight = np.cumsum(weight_array[order] * (label_array[order] == 0))
+    total_positive = positive_weight[-1]
+    # Decisions change only between distinct scores: evaluate "score >= each distinct value".
+    last_of_value = np.flatnonzero(np.r_[sorted_scores[1:] != sorted_scores[:-1], True])
+    true_positive = positive_weight[last_of_value]
+    false_positive = negative_weight[last_of_value]
+    f1 = 2 * true_positive / np.maximum(true_positive + false_positive + total_positive, 1e-12)
+    best = int(np.argmax(f1 >= f1.max() - 1e-12))  # the highest threshold among the best
+    chosen = sorted_scores[last_of_value[best]]
+    lower = sorted_scores[last_of_value[best] + 1] if last_of_value[best] + 1 < len(sorted_scores) else None
+    # Halfway to the next lower score, so that the threshold is not balanced on one validation example.
+    return float(chosen if lower is None else (chosen + lower) / 2.0)
 
 
 def category_breakdown(

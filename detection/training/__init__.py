@@ -1,0 +1,1 @@
+"""Training and export of the scream detector: the only package that imports torch and torchvision."""

@@ -1,0 +1,283 @@
+"""A whole training run: split, train, export, quantise, choose the threshold on validation, report
+on the held-out test part, write the run folder (and ship the model when asked)."""
+
+import datetime as dt
+import hashlib
+import json
+import shutil
+import sys
+import time
+from collections.abc import Callable
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from detection import evaluation
+from detection.dataset import Split, read_records, split_records, write_split
+from detection.features import SAMPLE_RATE, window_features
+from detection.training import export
+from detection.training.augment import CONTEXT_SAMPLES
+from detection.training.model import WithProbabilities, build_resnet34
+from detection.training.scoring import HOP_S, OnnxScorer, file_window_scores, mixed_scream_files
+from detection.training.train import VALIDATION_SNRS_DB, Clip, TrainConfig, clean_segments, load_clips, train
+
+WEIGHTS_DIR = Path(__file__).resolve().parent.parent / "weights"
+SHIPPED_MODEL = "scream_resnet34.onnx"
+INT8_MAX_F1_DROP = 0.005
+MAX_SHIPPED_BYTES = 45 * 2**20  # what the repository accepts for detection/weights/
+CALIBRATION_WINDOWS = 500
+
+
+@dataclass
+class RunOptions:
+    data_dir: Path
+    out_dir: Path
+    config: TrainConfig
+    ship: bool = False
+    progress: bool = True
+    command: str = ""
+
+
+def _scored_files(scorer: OnnxScorer, clips: list[Clip], mixed: list) -> dict:
+    """Window and file scores of the clean clips and of the mixed files, with labels and metadata."""
+    clean_windows = file_window_scores(scorer, [clip.samples for clip in clips])
+    mixed_windows = file_window_scores(scorer, [item.samples for item in mixed])
+    return {
+        "labels": [clip.record.label for clip in clips] + [item.label for item in mixed],
+        "scores": [float(windows.max()) for windows in clean_windows + mixed_windows],
+        "categories": [clip.record.category for clip in clips] + [item.category for item in mixed],
+        "snr_db": [None] * len(clips) + [item.snr_db for item in mixed],
+        "n_clean": len(clips),
+        "clean_windows": clean_windows,
+    }
+
+
+def _subset(scored: dict, part: str) -> dict:
+    cut = scored["n_clean"]
+    picked = slice(0, cut) if part == "clean" else slice(cut, None) if part == "mixed" else slice(None)
+    return {key: scored[key][picked] for key in ("labels", "scores", "categories", "snr_db")}
+
+
+def _report(scored: dict, threshold: float, negative_clips: list[Clip]) -> dict:
+    reports = {}
+    for part in ("clean", "mixed", "all"):
+        subset = _subset(scored, part)
+        if not subset["labels"]:
+            continue
+        reports[part] = evaluation.evaluate_scores(
+            labels=subset["labels"],
+            scores=subset["scores"],
+            threshold=threshold,
+            categories=subset["categories"],
+            snr_db=subset["snr_db"] if part != "clean" else None,
+        )
+    negative_windows = [
+        windows for windows, label in zip(scored["clean_windows"], scored["labels"], strict=False) if label == 0
+    ]
+    reports["clean"]["false_alarms"] = evaluation.false_alarms_per_hour(
+        negative_windows, [len(clip.samples) / SAMPLE_RATE for clip in negative_clips], threshold
+    )
+    return reports
+
+
+def _latency_ms(model_path: Path, window: np.ndarray, runs: int = 40) -> dict:
+    scorer = OnnxScorer(str(model_path), threads=1, batch=1)
+    for _ in range(5):
+        scorer.score_windows(window)
+    timings = []
+    for _ in range(runs):
+        started = time.perf_counter()
+        scorer.score_windows(window)
+        timings.append((time.perf_counter() - started) * 1000.0)
+    return {"p50_ms": float(np.percentile(timings, 50)), "p95_ms": float(np.percentile(timings, 95))}
+
+
+def _calibration_windows(clips: list[Clip], seed: int, count: int = CALIBRATION_WINDOWS) -> np.ndarray:
+    """Real training windows: every scream's and a random sample of non-screams' clean windows."""
+    rng = np.random.default_rng([seed, 31337])
+    segments = []
+    order = rng.permutation(len(clips))
+    for index in order:
+        segments.extend(clean_segments(clips[index], rng, 2))
+        if len(segments) >= count:
+            break
+    return np.concatenate([window_features(segment, [CONTEXT_SAMPLES]) for segment in segments[:count]])
+
+
+def _number(value: float | None) -> str:
+    return "n/a" if value is None else f"{value:.4f}"
+
+
+def _short_hash(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()[:8]
+
+
+def run_training(options: RunOptions, log: Callable[[str], None] = print) -> dict:
+    config = options.config
+    out_dir = options.out_dir
+    out_dir.mkdir(parents=True, exist_ok=True)
+    started = time.monotonic()
+
+    records = read_records(options.data_dir)
+    split: Split = split_records(records, seed=config.seed)
+    write_split(split, out_dir / "split.json", seed=config.seed)
+    for name, part in split.parts().items():
+        log(f"{name}: {len(part)} files, {sum(r.label for r in part)} screams, {len({r.group for r in part})} groups")
+
+    clips = {name: load_clips(part, progress=options.progress) for name, part in split.parts().items()}
+    result = train(clips["train"], clips["val"], config, out_dir, progress=options.progress, log=log)
+    evaluation.write_json({"history": result.history}, out_dir / "curves.json")
+    evaluation.plot_training_curves(result.history, out_dir / "curves.png")
+
+    model = build_resnet34()
+    model.load_state_dict(torch.load(result.checkpoint, map_location="cpu")["model"])
+    model.eval()
+    fp32_path = export.export_onnx(model, out_dir / "model_fp32.onnx")
+    calibration = _calibration_windows(clips["train"], config.seed)
+    log(f"exported {fp32_path.name}; quantising to int8 (calibration: {len(calibration)} real windows)")
+    int8_path = export.quantize_int8(fp32_path, out_dir / "model_int8.onnx", calibration)
+
+    check = calibration[:16]
+    with torch.no_grad():
+        torch_probabilities = WithProbabilities(model)(torch.from_numpy(check)).numpy()
+    onnx_probabilities = OnnxScorer(str(fp32_path), threads=config.threads).session.run(None, {"features": check})[0]
+    export_max_diff = float(np.abs(torch_probabilities - onnx_probabilities).max())
+    log(f"exported ONNX vs torch: max |difference| of probabilities {export_max_diff:.2e}")
+
+    val_mixed = mixed_scream_files(
+        [c for c in clips["val"] if c.record.label == 1],
+        [c for c in clips["val"] if c.record.label == 0],
+        seed=config.seed,
+    )
+    test_mixed = mixed_scream_files(
+        [c for c in clips["test"] if c.record.label == 1],
+        [c for c in clips["test"] if c.record.label == 0],
+        seed=config.seed + 1,
+    )
+    test_negatives = [c for c in clips["test"] if c.record.label == 0]
+    val_negatives = [c for c in clips["val"] if c.record.label == 0]
+
+    def evaluate_model(quantization: str, path: Path) -> dict:
+        log(f"scoring validation and test files with the {quantization} model ({path.name})")
+        scorer = OnnxScorer(str(path), threads=config.threads)
+        val_scored = _scored_files(scorer, clips["val"], val_mixed)
+        # Each validation scream appears clean once and mixed at every SNR: the mixed copies share one
+        # file's weight, so screams in noise shape the threshold without outnumbering the non-screams.
+        n_clean, n_mixed = val_scored["n_clean"], len(val_scored["labels"]) - val_scored["n_clean"]
+        weights = [1.0] * n_clean + [1.0 / len(VALIDATION_SNRS_DB)] * n_mixed
+        threshold = evaluation.choose_threshold(val_scored["labels"], val_scored["scores"], weights)
+        test_scored = _scored_files(scorer, clips["test"], test_mixed)
+        entry = {
+            "path": path,
+            "threshold": threshold,
+            "val": _report(val_scored, threshold, val_negatives),
+            "test": _report(test_scored, threshold, test_negatives),
+            "test_scored": test_scored,
+            "latency_1thread_batch1": _latency_ms(path, calibration[:1]),
+        }
+        clean = entry["test"]["clean"]["overall"]
+        log(
+            f"{quantization}: threshold {threshold:.3f} (max F1 on validation clean + mixed); test clean F1"
+            f" {clean['f1']:.4f} AUC {_number(clean['roc_auc'])};"
+            f" test all F1 {entry['test']['all']['overall']['f1']:.4f}"
+        )
+        return entry
+
+    def f1_drop(models: dict) -> float:
+        return models["fp32"]["test"]["all"]["overall"]["f1"] - models["int8"]["test"]["all"]["overall"]["f1"]
+
+    models = {"fp32": evaluate_model("fp32", fp32_path), "int8": evaluate_model("int8", int8_path)}
+    if f1_drop(models) > INT8_MAX_F1_DROP:
+        # 8-bit activations times 8-bit weights can saturate on AVX2 without VNNI: 7-bit weights avoid it.
+        log(f"int8 loses {100 * f1_drop(models):.2f} F1 points; quantising again with reduce_range")
+        export.quantize_int8(fp32_path, int8_path, calibration, reduce_range=True)
+        retry = evaluate_model("int8", int8_path)
+        if retry["test"]["all"]["overall"]["f1"] >= models["int8"]["test"]["all"]["overall"]["f1"]:
+            models["int8"] = retry
+        else:
+            export.quantize_int8(fp32_path, int8_path, calibration)
+    drop = f1_drop(models)
+    chosen = "int8" if drop <= INT8_MAX_F1_DROP else "fp32"
+    if chosen == "fp32":
+        log(
+            f"int8 loses {100 * drop:.2f} F1 points (> {100 * INT8_MAX_F1_DROP:.1f}): fp32 is the model to serve;"
+            " at 85 MB it is over the 45 MB limit for the repository"
+        )
+    chosen_model = models[chosen]
+    today = dt.datetime.now(dt.UTC)
+    model_version = f"scream-resnet34-{today:%Y%m%d}-{_short_hash(result.checkpoint)}"
+    for quantization, entry in models.items():
+        export.write_metadata(
+            entry["path"],
+            export.model_metadata(
+                model_version=model_version,
+                threshold=entry["threshold"],
+                quantization=quantization,
+                extra={
+                    "window_hop_s": HOP_S,
+                    "threshold_chosen_on": (
+                        "validation: max F1 over clean files + screams mixed at 0/5/10/20 dB (weight 1/4 each)"
+                    ),
+                },
+            ),
+        )
+
+    test_scored = chosen_model["test_scored"]
+    all_report = chosen_model["test"]["all"]
+    evaluation.save_plots(all_report, test_scored["labels"], test_scored["scores"], out_dir)
+
+    metrics = {
+        "model_version": model_version,
+        "date": today.isoformat(timespec="seconds"),
+        "command": options.command,
+        "data_dir": str(options.data_dir),
+        "config": asdict(config),
+        "split": {name: {"files": len(p), "screams": sum(r.label for r in p)} for name, p in split.parts().items()},
+        "training": {
+            "epochs_run": result.epochs_run,
+            "best_epoch": result.best_epoch,
+            "stopped_because": result.stopped_because,
+            "train_wall_s": result.wall_s,
+        },
+        "export_max_abs_diff_vs_torch": export_max_diff,
+        "int8_f1_drop_on_test": drop,
+        "served": chosen,
+        "models": {
+            quantization: {
+                "file": entry["path"].name,
+                "size_mb": entry["path"].stat().st_size / 1e6,
+                "threshold": entry["threshold"],
+                "latency_1thread_batch1": entry["latency_1thread_batch1"],
+                "val": entry["val"],
+                "test": entry["test"],
+            }
+            for quantization, entry in models.items()
+        },
+        "wall_s": time.monotonic() - started,
+    }
+    evaluation.write_json(metrics, out_dir / "metrics.json")
+    for part in ("clean", "mixed"):
+        log(evaluation.format_report(chosen_model["test"][part], title=f"== test ({part}), {chosen} =="))
+
+    from detection.training.model_card import write_model_card
+
+    card = write_model_card(out_dir / "MODEL_CARD.md", metrics=metrics, records=records, split=split)
+    if options.ship and chosen_model["path"].stat().st_size > MAX_SHIPPED_BYTES:
+        log(f"not shipped: {chosen_model['path'].name} is over {MAX_SHIPPED_BYTES // 2**20} MB")
+    elif options.ship:
+        WEIGHTS_DIR.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(chosen_model["path"], WEIGHTS_DIR / SHIPPED_MODEL)
+        shutil.copyfile(card, WEIGHTS_DIR / "MODEL_CARD.md")
+        log(f"shipped {chosen} model to {WEIGHTS_DIR / SHIPPED_MODEL}")
+    log(f"run folder: {out_dir} ({(time.monotonic() - started) / 60:.1f} min)")
+    return metrics
+
+
+def command_line() -> str:
+    return " ".join(["python", *sys.argv])
+
+
+def load_metrics(out_dir: Path) -> dict:
+    return json.loads((out_dir / "metrics.json").read_text(encoding="utf-8"))
