@@ -70,6 +70,37 @@ def _save(name: str, content: bytes) -> str:
     return default_storage.save(name, ContentFile(content))
 
 
+def _stream_recording(
+    *,
+    sensor: Sensor,
+    name_prefix: str,
+    content: bytes,
+    sample_count: int,
+    source_sample_rate: int,
+    model_version: str,
+    recorded_at,
+    **state,
+) -> Recording:
+    """An unsaved stream Recording for a 16-kHz mono WAV segment; ``state`` sets status and times."""
+    return Recording(
+        site_id=sensor.site_id,
+        sensor=sensor,
+        source=RecordingSource.STREAM,
+        original_name=f"{name_prefix}-{sensor.pk}-{recorded_at:%Y%m%dT%H%M%S}.wav",
+        content_type="audio/wav",
+        size_bytes=len(content),
+        container="wav",
+        codec="pcm_s16le",
+        source_sample_rate=source_sample_rate,
+        channels=1,
+        duration_s=sample_count / SEGMENT_SAMPLE_RATE,
+        checksum_sha256=hashlib.sha256(content).hexdigest(),
+        model_version=model_version,
+        recorded_at=recorded_at,
+        **state,
+    )
+
+
 def _clip(samples: np.ndarray, *, start_s: float, end_s: float) -> tuple[bytes, float]:
     """The evidence clip of a detection at [start_s, end_s] of a segment, and its offset in the segment."""
     duration_s = len(samples) / SEGMENT_SAMPLE_RATE
@@ -114,23 +145,16 @@ def stream_segment_open(
     try:
         with transaction.atomic():
             now = timezone.now()
-            recording = Recording(
-                site_id=sensor.site_id,
+            recording = _stream_recording(
                 sensor=sensor,
-                source=RecordingSource.STREAM,
-                original_name=f"stream-{sensor.pk}-{recorded_at:%Y%m%dT%H%M%S}.wav",
-                content_type="audio/wav",
-                size_bytes=len(content),
-                container="wav",
-                codec="pcm_s16le",
+                name_prefix="stream",
+                content=content,
+                sample_count=len(samples),
                 source_sample_rate=source_sample_rate,
-                channels=1,
-                duration_s=len(samples) / SEGMENT_SAMPLE_RATE,
-                checksum_sha256=hashlib.sha256(content).hexdigest(),
-                # Still being recorded: the segment is completed by stream_segment_close.
-                status=RecordingStatus.PROCESSING,
                 model_version=model_version,
                 recorded_at=recorded_at,
+                # Still being recorded: the segment is completed by stream_segment_close.
+                status=RecordingStatus.PROCESSING,
                 attempts=1,
                 started_at=now,
             )
@@ -248,22 +272,15 @@ def stream_audio_keep(
     content = _wav_bytes(samples)
     file_name = _save(recording_upload_to(None, "continuous.wav"), content)
     try:
-        recording = Recording(
-            site_id=sensor.site_id,
+        recording = _stream_recording(
             sensor=sensor,
-            source=RecordingSource.STREAM,
-            original_name=f"continuous-{sensor.pk}-{recorded_at:%Y%m%dT%H%M%S}.wav",
-            content_type="audio/wav",
-            size_bytes=len(content),
-            container="wav",
-            codec="pcm_s16le",
+            name_prefix="continuous",
+            content=content,
+            sample_count=len(samples),
             source_sample_rate=source_sample_rate,
-            channels=1,
-            duration_s=len(samples) / SEGMENT_SAMPLE_RATE,
-            checksum_sha256=hashlib.sha256(content).hexdigest(),
-            status=RecordingStatus.DONE,
             model_version=model_version,
             recorded_at=recorded_at,
+            status=RecordingStatus.DONE,
             finished_at=timezone.now(),
         )
         recording.file.name = file_name
