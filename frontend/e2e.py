@@ -27,6 +27,18 @@ import numpy as np
 from outcry.tests.django_subprocess import clean_environment, run_manage, run_python, strong_secret_key
 from outcry.tests.wiring_processes import celery_worker, daphne
 
+# Debian's Chromium (never a downloaded one), with the flags this closed network needs.
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
 DEV_DATASET = Path(
     os.environ.get(
         "OUTCRY_DEV_DATASET", str(Path(__file__).resolve().parents[2] / "shared" / "datasets" / "scream-dev")

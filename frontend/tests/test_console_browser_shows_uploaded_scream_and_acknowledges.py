@@ -14,27 +14,16 @@ from frontend import e2e
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
-CHROMIUM = Path("/usr/bin/chromium")
-CHROMIUM_ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
 INCIDENT_TIMEOUT_MS = 90_000  # analysis on a busy 2-core machine, model loading included
 
 
 @pytest.fixture
 def browser():
     playwright_api = pytest.importorskip("playwright.sync_api")
-    if not CHROMIUM.exists():
+    if not e2e.CHROMIUM.exists():
         pytest.skip("needs Chromium at /usr/bin/chromium (apt-get install -y chromium)")
     with playwright_api.sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        browser = playwright.chromium.launch(executable_path=str(e2e.CHROMIUM), args=e2e.CHROMIUM_ARGS)
         yield browser
         browser.close()
 

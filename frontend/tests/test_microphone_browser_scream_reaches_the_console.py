@@ -17,16 +17,9 @@ from frontend import e2e
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
-CHROMIUM = Path("/usr/bin/chromium")
-CHROMIUM_ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
+# The fake microphone plays a file; autoplay lets the page start audio without a click.
+MICROPHONE_ARGS = [
+    *e2e.CHROMIUM_ARGS,
     "--use-fake-ui-for-media-stream",
     "--use-fake-device-for-media-stream",
     "--autoplay-policy=no-user-gesture-required",
@@ -46,7 +39,7 @@ def sign_in(page, server: LiveServer, username: str, next_path: str) -> None:
 def microphone_scream_reaches_console(playwright, server: LiveServer, wav: Path, shots: Path) -> None:
     """The scenario, shared with ad-hoc runs against other models."""
     browser = playwright.chromium.launch(
-        executable_path=str(CHROMIUM), args=[*CHROMIUM_ARGS, f"--use-file-for-fake-audio-capture={wav}"]
+        executable_path=str(e2e.CHROMIUM), args=[*MICROPHONE_ARGS, f"--use-file-for-fake-audio-capture={wav}"]
     )
     try:
         console = browser.new_context(viewport={"width": 1400, "height": 900}).new_page()
@@ -80,7 +73,7 @@ def microphone_scream_reaches_console(playwright, server: LiveServer, wav: Path,
 @pytest.fixture
 def playwright():
     playwright_api = pytest.importorskip("playwright.sync_api")
-    if not CHROMIUM.exists():
+    if not e2e.CHROMIUM.exists():
         pytest.skip("needs Chromium at /usr/bin/chromium (apt-get install -y chromium)")
     with playwright_api.sync_playwright() as playwright:
         yield playwright
