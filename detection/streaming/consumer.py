@@ -69,6 +69,10 @@ def _threshold(sensor: Sensor, engine) -> float:
         return engine.threshold
 
 
+# How long a closing stream may take to score the windows it had received.
+DRAIN_TIMEOUT_S = 10.0
+
+
 class SensorStreamConsumer(AsyncWebsocketConsumer):
     hello_timeout_s = protocol.HELLO_TIMEOUT_S
     status_interval_s = protocol.STATUS_INTERVAL_S
@@ -92,9 +96,13 @@ class SensorStreamConsumer(AsyncWebsocketConsumer):
                 task.cancel()
         if self.sensor is not None:
             await self.channel_layer.group_discard(sensor_group(self.sensor.pk), self.channel_name)
-        if self._scoring is not None:
-            self._scoring.cancel()
         if self.session is not None:
+            # Score what already arrived, so a scream just before a hang-up still alerts.
+            self.session.end_of_stream()
+            if self.session.pending and self._scoring is None:
+                self._scoring = asyncio.create_task(self._score_pending())
+            if self._scoring is not None:
+                await asyncio.wait({self._scoring}, timeout=DRAIN_TIMEOUT_S)
             for event in self.session.completed_events(flush=True):
                 self._spawn(self._persist_close(event))
             await self._keep_audio(force=True)

@@ -97,6 +97,7 @@ class StreamSession:
         self.ring = RingBuffer(round(RING_S * SAMPLE_RATE))
         self.pending: deque[int] = deque()
         self.next_window = 0
+        self.ended = False
         self.dropped_windows = 0
         self.windows_scored = 0
         self.latest_scores: deque[float] = deque(maxlen=LATEST_SCORES)
@@ -133,6 +134,25 @@ class StreamSession:
             self.pending.popleft()
             self.dropped_windows += 1
         return samples.size
+
+    def end_of_stream(self) -> None:
+        """The sensor stopped sending: queue the windows that cover its last audio, zero-padded.
+
+        Without them a scream in the final second before a hang-up (a device smashed or unplugged)
+        would never be scored.
+        """
+        if self.ended:
+            return
+        self.ended = True
+        real_end = self.ring.end
+        covered_until = self.next_window - self.hop + features.WINDOW_SAMPLES if self.next_window else 0
+        if covered_until >= real_end:
+            return  # the last queued window already reaches the end
+        self.ring.append(np.zeros(features.WINDOW_SAMPLES + _CONTEXT, dtype=np.float32))
+        while covered_until < real_end:
+            self.pending.append(self.next_window)
+            covered_until = self.next_window + features.WINDOW_SAMPLES
+            self.next_window += self.hop
 
     def wall_time_of(self, absolute: int) -> float:
         """Epoch seconds when sample ``absolute`` was captured (estimated from the newest frame)."""

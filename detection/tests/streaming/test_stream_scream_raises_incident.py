@@ -84,6 +84,17 @@ async def test_disconnect_mid_scream_completes_the_segment_with_what_arrived(str
     assert recording.duration_s == pytest.approx(3.0 + 3.5, abs=0.6)
 
 
+async def test_scream_just_before_a_hang_up_is_still_stored(stream_world):
+    """A device that screams and then drops (smashed, unplugged): its last windows are still scored."""
+    communicator, _ready = await connect_and_hello(hello(stream_world.key))
+    await send_audio(communicator, np.concatenate([quiet(3), loud(0.8)]))
+    await communicator.disconnect()
+
+    detection = await _wait_for(lambda: Detection.objects.select_related("recording__sensor__site").first())
+    assert detection.recording.source == RecordingSource.STREAM
+    assert detection.peak_score >= detection.recording.sensor.effective_threshold
+
+
 async def test_quiet_stream_stores_nothing(stream_world):
     communicator, _ready = await connect_and_hello(hello(stream_world.key))
     await send_audio(communicator, quiet(6))

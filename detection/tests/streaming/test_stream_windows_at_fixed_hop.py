@@ -89,3 +89,21 @@ def test_windows_over_the_threshold_merge_into_one_event_with_pre_roll():
     # 9 s of audio arrived: the event ended at 6 s and its 2 s of post-roll are in.
     done = session.completed_events()
     assert done == [event]
+
+
+@pytest.mark.parametrize("seconds", [0.4, 1.0, 1.74, 3.2])
+def test_end_of_stream_queues_windows_that_cover_the_last_audio(seconds):
+    session = _session(max_pending=1000)
+    session.feed(_pcm(seconds, 16000))
+    real_end = session.ring.end
+    starts = list(session.pending)
+
+    session.end_of_stream()
+
+    tail = list(session.pending)[len(starts) :]
+    every = starts + tail
+    assert every == [i * session.hop for i in range(len(every))]  # still every hop, none missed
+    assert every[-1] + features.WINDOW_SAMPLES >= real_end  # the last audio is in a window
+    assert not tail or tail[0] < real_end  # no window of padding alone
+    session.end_of_stream()
+    assert list(session.pending) == every  # a second call adds nothing
