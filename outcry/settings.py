@@ -276,5 +276,10 @@ LOGGING = {
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s: %(message)s"}},
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
     "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "INFO")},
-    "loggers": {"django.db.backends": {"level": "WARNING"}},
+    "loggers": {
+        "django.db.backends": {"level": "WARNING"},
+        # Embedded mode runs the periodic tasks every few seconds in the server process: one
+        # "succeeded" line each would bury the server's output (failures are logged as errors).
+        **({"celery.app.trace": {"level": "WARNING"}} if EMBEDDED else {}),
+    },
 }
