@@ -103,3 +103,27 @@ def test_spec_augment_masks_without_changing_shape(rng):
     assert masked.shape == features.shape
     assert np.isfinite(masked).all()
     assert not np.shares_memory(masked, features)
+
+
+def test_mixup_blends_features_and_targets_by_the_same_weight(rng):
+    features = rng.standard_normal((16, *FEATURE_SHAPE)).astype(np.float32)
+    labels = np.array([0, 1] * 8)
+    mixed, targets = augment.mixup(features, labels, rng, alpha=0.4)
+    assert mixed.shape == features.shape and mixed.dtype == np.float32
+    assert targets.shape == (16, 2) and np.allclose(targets.sum(axis=1), 1.0)
+    # Each example keeps the larger share of itself, so its own class keeps at least half the target.
+    assert (targets[np.arange(16), labels] >= 0.5 - 1e-6).all()
+    # The blend weight of each example explains its features from itself and exactly one partner.
+    for index in range(16):
+        own_weight = targets[index, labels[index]] if targets[index].max() < 1 else None
+        if own_weight is None:
+            continue
+        residual = mixed[index] - own_weight * features[index]
+        partner_share = 1.0 - own_weight
+        matches = [
+            other
+            for other in range(16)
+            if labels[other] != labels[index] and np.allclose(residual, partner_share * features[other], atol=1e-5)
+        ]
+        assert len(matches) == 1
+    assert not np.allclose(mixed, features)

@@ -27,19 +27,19 @@ RUN_FILES = {
 }
 
 
-def test_training_smoke_run_writes_the_run_folder(tmp_path):
+def _train_tiny(tmp_path, *options: str):
+    """A run on the tiny generated set (two steps of 16 windows an epoch); returns its folder."""
     data = write_tiny_dataset(tmp_path / "data")
     out = tmp_path / "run"
     call_command(
-        "train_detector",
-        "--data", str(data),
-        "--out", str(out),
-        "--epochs", "1",
-        "--epoch-windows", "32",
-        "--batch-size", "16",
-        "--max-minutes", "1",
-        "--no-progress",
+        "train_detector", "--data", str(data), "--out", str(out), "--epoch-windows", "32", "--batch-size", "16",
+        "--no-progress", *options,
     )  # fmt: skip
+    return out
+
+
+def test_training_smoke_run_writes_the_run_folder(tmp_path):
+    out = _train_tiny(tmp_path, "--epochs", "1", "--max-minutes", "1")
     assert {path.name for path in out.iterdir()} >= RUN_FILES
     metrics = json.loads((out / "metrics.json").read_text())
     assert metrics["training"]["epochs_run"] == 1
@@ -53,6 +53,35 @@ def test_training_smoke_run_writes_the_run_folder(tmp_path):
     assert metadata["model_version"].startswith("scream-resnet34-")
     card = (out / "MODEL_CARD.md").read_text()
     assert "Held-out test metrics" in card and "threshold" in card.lower()
+
+
+def test_cosine_schedule_with_mixup_trains_and_decays_the_learning_rate(tmp_path):
+    out = _train_tiny(
+        tmp_path, "--epochs", "2", "--patience", "5", "--schedule", "cosine", "--mixup", "0.4",
+        "--hard-negative-weight", "3", "--max-minutes", "2",
+    )  # fmt: skip
+    metrics = json.loads((out / "metrics.json").read_text())
+    history = json.loads((out / "curves.json").read_text())["history"]
+    assert metrics["training"]["epochs_run"] == 2
+    assert metrics["config"]["schedule"] == "cosine" and metrics["config"]["mixup_alpha"] == 0.4
+    # Epoch 1 warms up to the full rate; by the end of epoch 2 (the last) it has decayed to 1 %.
+    rates = [row["lr"] for row in history]
+    assert rates[0] == pytest.approx(1e-3) and rates[1] == pytest.approx(1e-5)
+    card = (out / "MODEL_CARD.md").read_text()
+    assert "cosine decay" in card and "mixup" in card and "oversampled 3x" in card
+
+
+@pytest.mark.parametrize(
+    ("option", "value", "message"),
+    [("--mixup", "-1", "--mixup must be"), ("--hard-negative-weight", "0", "--hard-negative-weight must be")],
+)
+def test_train_detector_refuses_bad_options(tmp_path, option, value, message):
+    from django.core.management.base import CommandError
+
+    pytest.importorskip("torch")
+    data = write_tiny_dataset(tmp_path / "data")
+    with pytest.raises(CommandError, match=message):
+        call_command("train_detector", "--data", str(data), option, value)
 
 
 def test_train_detector_refuses_a_folder_without_label_folders(tmp_path):

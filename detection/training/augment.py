@@ -278,3 +278,19 @@ def spec_augment(
             start = int(rng.integers(0, n_frames - width + 1))
             example[0, :, start : start + width] = fill
     return out
+
+
+def mixup(
+    features: np.ndarray, labels: np.ndarray, rng: np.random.Generator, *, alpha: float
+) -> tuple[np.ndarray, np.ndarray]:
+    """Mixup (Zhang et al. 2018) inside a batch: each example blended with a shuffled partner by a
+    weight drawn from Beta(alpha, alpha); targets become the same blend of the two one-hot labels.
+    Returns the mixed features and (N, 2) class probabilities."""
+    one_hot = np.eye(2, dtype=np.float32)[labels]
+    weights = rng.beta(alpha, alpha, size=len(labels)).astype(np.float32)
+    # The larger share stays with the example itself, so a batch keeps its class balance.
+    weights = np.maximum(weights, 1.0 - weights)
+    partners = rng.permutation(len(labels))
+    mixed = weights[:, None, None, None] * features + (1.0 - weights[:, None, None, None]) * features[partners]
+    targets = weights[:, None] * one_hot + (1.0 - weights[:, None]) * one_hot[partners]
+    return mixed.astype(np.float32), targets.astype(np.float32)

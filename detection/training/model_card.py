@@ -15,6 +15,12 @@ def _number(value: float | None) -> str:
     return "n/a" if value is None else f"{value:.4f}"
 
 
+def _schedule(config: dict) -> str:
+    if config.get("schedule") == "cosine":
+        return f"one warm-up epoch then cosine decay to 1 % over {config['epochs']} epochs"
+    return "reduce-on-plateau"
+
+
 def _metrics_rows(report: dict) -> list[str]:
     overall = report["overall"]
     (tn, fp), (fn, tp) = overall["confusion_matrix"]
@@ -76,10 +82,11 @@ def write_model_card(path: Path, *, metrics: dict, records: list[Record], split:
             else "."
         ),
         f"- {training['epochs_run']} epochs of {config['windows_per_epoch']} windows (batch {config['batch_size']},"
-        f" ~50 % screams per batch, hard negatives oversampled 2x); best epoch {training['best_epoch']};"
+        f" ~50 % screams per batch, hard negatives oversampled {config.get('hard_negative_weight', 2.0):g}x);"
+        f" best epoch {training['best_epoch']};"
         f" stopped: {training['stopped_because']}; training wall time {training['train_wall_s'] / 60:.1f} min"
         " on 2 CPU cores.",
-        f"- AdamW lr {config['learning_rate']:g}, weight decay {config['weight_decay']:g}, reduce-on-plateau;"
+        f"- AdamW lr {config['learning_rate']:g}, weight decay {config['weight_decay']:g}, {_schedule(config)};"
         f" cross-entropy with label smoothing {config['label_smoothing']:g}; early stopping on validation loss"
         f" (patience {config['patience']}).",
         "- Augmentation (waveform, both classes): crop around the loud part of long screams or random placement of"
@@ -88,7 +95,12 @@ def write_model_card(path: Path, *, metrics: dict, records: list[Record], split:
         f" (p={augment.eq_probability}); phone band 300-3400 Hz or low-pass 3.4/4/5.5/8 kHz"
         f" (p={augment.band_limit_probability}, screams too); background mixing at 0-20 dB SNR (15 % at -5-0 dB,"
         f" p={augment.background_probability}) with training-split non-screams or white/pink/brown noise; random"
-        " level; SpecAugment (2 frequency masks <= 8 bins, 2 time masks <= 6 frames).",
+        " level; SpecAugment (2 frequency masks <= 8 bins, 2 time masks <= 6 frames)"
+        + (
+            f"; mixup of log-mel features inside each batch, Beta(alpha, alpha) with alpha {config['mixup_alpha']:g}."
+            if config.get("mixup_alpha")
+            else "."
+        ),
         "- Validation (every epoch, fixed): clean validation windows, every validation scream mixed into validation"
         " backgrounds at 0/5/10/20 dB, and validation non-screams mixed with each other.",
         "",

@@ -30,6 +30,7 @@ from detection.training.augment import (
     energetic_starts,
     loop_to,
     mix_at_snr,
+    mixup,
     place,
     spec_augment,
 )
@@ -38,7 +39,6 @@ from detection.training.model import build_resnet34
 HARD_NEGATIVE_CATEGORIES = frozenset(
     {"shouted_speech", "speech", "music_vocals", "laughter", "crowd", "cough", "vocal_other", "animal"}
 )
-HARD_NEGATIVE_WEIGHT = 2.0
 VALIDATION_SNRS_DB = (0.0, 5.0, 10.0, 20.0)
 
 
@@ -55,7 +55,12 @@ class TrainConfig:
     max_minutes: float = 60.0
     threads: int = 2
     scream_share: float = 0.5
-    lr_patience: int = 3  # epochs without improvement before the learning rate drops to 30 %
+    lr_patience: int = 3  # epochs without improvement before the learning rate drops to 30 % (plateau)
+    # "plateau": drop on a validation-loss plateau; "cosine": one warm-up epoch, then a cosine decay
+    # over ``epochs`` (a fixed budget, so set ``epochs`` to what ``max_minutes`` allows).
+    schedule: str = "plateau"
+    mixup_alpha: float = 0.0  # 0 = no mixup
+    hard_negative_weight: float = 2.0  # sampling weight of HARD_NEGATIVE_CATEGORIES among non-screams
     init_checkpoint: str | None = None  # warm start: weights of an earlier run's best.pt
 
 
@@ -100,7 +105,7 @@ class BatchSampler:
             raise ValueError("the training split needs both screams and non-screams")
         weights = np.array(
             [
-                HARD_NEGATIVE_WEIGHT if clip.record.category in HARD_NEGATIVE_CATEGORIES else 1.0
+                config.hard_negative_weight if clip.record.category in HARD_NEGATIVE_CATEGORIES else 1.0
                 for clip in self.negatives
             ]
         )
@@ -218,6 +223,24 @@ def _validate(model: nn.Module, validation: dict[str, np.ndarray], device: torch
     return row
 
 
+def _schedulers(optimizer, config: TrainConfig, steps_per_epoch: int):
+    """(plateau scheduler stepped per epoch, or None; per-step scheduler, or None)."""
+    if config.schedule == "plateau":
+        return torch.optim.lr_scheduler.ReduceLROnPlateau(optimizer, factor=0.3, patience=config.lr_patience), None
+    if config.schedule != "cosine":
+        raise ValueError(f"unknown learning-rate schedule {config.schedule!r} (plateau or cosine)")
+    warmup = steps_per_epoch
+    total = max(config.epochs * steps_per_epoch, warmup + 1)
+
+    def factor(step: int) -> float:
+        if step < warmup:
+            return (step + 1) / warmup
+        progress = min(1.0, (step - warmup) / (total - warmup))
+        return 0.01 + 0.99 * 0.5 * (1.0 + math.cos(math.pi * progress))
+
+    return None, torch.optim.lr_scheduler.LambdaLR(optimizer, factor)
+
+
 def seed_everything(seed: int) -> None:
     import random
 
@@ -253,9 +276,9 @@ def train(
         log(f"warm start from {config.init_checkpoint}")
     model = model.to(device)
     optimizer = torch.optim.AdamW(model.parameters(), lr=config.learning_rate, weight_decay=config.weight_decay)
-    scheduler = torch.optim.lr_scheduler.ReduceLROnPlateau(optimizer, factor=0.3, patience=config.lr_patience)
-    criterion = nn.CrossEntropyLoss(label_smoothing=config.label_smoothing)
     steps_per_epoch = max(1, config.windows_per_epoch // config.batch_size)
+    plateau, step_scheduler = _schedulers(optimizer, config, steps_per_epoch)
+    criterion = nn.CrossEntropyLoss(label_smoothing=config.label_smoothing)
     result = TrainResult(checkpoint=out_dir / "best.pt")
     best_loss = math.inf
     stale_epochs = 0
@@ -280,13 +303,20 @@ def train(
                     key.append(zlib.crc32(str(config.init_checkpoint).encode()))
                 rng = np.random.default_rng(key)
                 features, labels = sampler.batch(rng)
-                inputs = torch.from_numpy(features).to(device)
                 targets = torch.from_numpy(labels).to(device)
+                if config.mixup_alpha > 0:
+                    features, soft_targets = mixup(features, labels, rng, alpha=config.mixup_alpha)
+                    loss_targets = torch.from_numpy(soft_targets).to(device)
+                else:
+                    loss_targets = targets
+                inputs = torch.from_numpy(features).to(device)
                 optimizer.zero_grad(set_to_none=True)
                 logits = model(inputs)
-                loss = criterion(logits, targets)
+                loss = criterion(logits, loss_targets)
                 loss.backward()
                 optimizer.step()
+                if step_scheduler is not None:
+                    step_scheduler.step()
                 losses.append(loss.item())
                 correct += int((logits.argmax(1) == targets).sum())
                 seen += len(labels)
@@ -304,7 +334,8 @@ def train(
             row["elapsed_s"] = time.monotonic() - started
             result.history.append(row)
             result.epochs_run = epoch
-            scheduler.step(row["val_loss"])
+            if plateau is not None:
+                plateau.step(row["val_loss"])
             improved = row["val_loss"] < best_loss - 1e-4
             if improved:
                 best_loss = row["val_loss"]

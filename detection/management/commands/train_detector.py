@@ -30,6 +30,16 @@ class Command(BaseCommand):
         parser.add_argument("--epoch-windows", type=int, default=2048, help="augmented training windows per epoch")
         parser.add_argument("--lr", type=float, default=1e-3, help="Adam learning rate")
         parser.add_argument("--lr-patience", type=int, default=3, help="epochs before the learning rate drops")
+        parser.add_argument(
+            "--schedule",
+            choices=("plateau", "cosine"),
+            default="plateau",
+            help="learning rate: drop on a validation plateau, or cosine decay over --epochs",
+        )
+        parser.add_argument("--mixup", type=float, default=0.0, help="mixup Beta(alpha, alpha); 0 = off")
+        parser.add_argument(
+            "--hard-negative-weight", type=float, default=2.0, help="sampling weight of speech/shouting/animals/..."
+        )
         parser.add_argument("--init-from", type=Path, default=None, help="warm start from a run's best.pt")
         parser.add_argument("--threads", type=int, default=2, help="torch and ONNX Runtime threads")
         parser.add_argument("--ship", action="store_true", help="copy the chosen model and card to detection/weights/")
@@ -51,6 +61,10 @@ class Command(BaseCommand):
         data_dir: Path = options["data"]
         if not (data_dir / "scream").is_dir() or not (data_dir / "non_scream").is_dir():
             raise CommandError(f"{data_dir} must contain the folders scream/ and non_scream/")
+        if options["mixup"] < 0:
+            raise CommandError(f"--mixup must be 0 (off) or a positive Beta alpha, not {options['mixup']}")
+        if options["hard_negative_weight"] <= 0:
+            raise CommandError(f"--hard-negative-weight must be positive, not {options['hard_negative_weight']}")
         if options["out"] is None:
             options["out"] = Path("runs") / dt.datetime.now(dt.UTC).strftime("%Y%m%d-%H%M%S")
         config = TrainConfig(
@@ -63,6 +77,9 @@ class Command(BaseCommand):
             threads=options["threads"],
             learning_rate=options["lr"],
             lr_patience=options["lr_patience"],
+            schedule=options["schedule"],
+            mixup_alpha=options["mixup"],
+            hard_negative_weight=options["hard_negative_weight"],
             init_checkpoint=str(options["init_from"]) if options["init_from"] else None,
         )
         run_training(
