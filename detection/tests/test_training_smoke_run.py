@@ -55,10 +55,10 @@ def test_training_smoke_run_writes_the_run_folder(tmp_path):
     assert "Held-out test metrics" in card and "threshold" in card.lower()
 
 
-def test_cosine_schedule_with_mixup_trains_and_decays_the_learning_rate(tmp_path):
+def test_cosine_schedule_mixup_and_weight_average_train_and_decay_the_learning_rate(tmp_path):
     out = _train_tiny(
         tmp_path, "--epochs", "2", "--patience", "5", "--schedule", "cosine", "--mixup", "0.4",
-        "--hard-negative-weight", "3", "--max-minutes", "2",
+        "--hard-negative-weight", "3", "--ema", "0.9", "--max-minutes", "2",
     )  # fmt: skip
     metrics = json.loads((out / "metrics.json").read_text())
     history = json.loads((out / "curves.json").read_text())["history"]
@@ -68,12 +68,17 @@ def test_cosine_schedule_with_mixup_trains_and_decays_the_learning_rate(tmp_path
     rates = [row["lr"] for row in history]
     assert rates[0] == pytest.approx(1e-3) and rates[1] == pytest.approx(1e-5)
     card = (out / "MODEL_CARD.md").read_text()
-    assert "cosine decay" in card and "mixup" in card and "oversampled 3x" in card
+    assert "cosine decay" in card and "mixup" in card and "oversampled 3x" in card and "moving average" in card
+    assert metrics["config"]["ema_decay"] == 0.9
 
 
 @pytest.mark.parametrize(
     ("option", "value", "message"),
-    [("--mixup", "-1", "--mixup must be"), ("--hard-negative-weight", "0", "--hard-negative-weight must be")],
+    [
+        ("--mixup", "-1", "--mixup must be"),
+        ("--hard-negative-weight", "0", "--hard-negative-weight must be"),
+        ("--ema", "1", "--ema must be"),
+    ],
 )
 def test_train_detector_refuses_bad_options(tmp_path, option, value, message):
     from django.core.management.base import CommandError

@@ -87,7 +87,14 @@ def write_model_card(path: Path, *, metrics: dict, records: list[Record], split:
         f" stopped: {training['stopped_because']}; training wall time {training['train_wall_s'] / 60:.1f} min"
         " on 2 CPU cores.",
         f"- AdamW lr {config['learning_rate']:g}, weight decay {config['weight_decay']:g}, {_schedule(config)};"
-        f" cross-entropy with label smoothing {config['label_smoothing']:g}; early stopping on validation loss"
+        f" cross-entropy with label smoothing {config['label_smoothing']:g};"
+        + (
+            f" weights (and BatchNorm statistics) averaged as an exponential moving average, decay"
+            f" {config['ema_decay']:g} per step, and the average is what is validated and exported;"
+            if config.get("ema_decay")
+            else ""
+        )
+        + " early stopping on validation loss"
         f" (patience {config['patience']}).",
         "- Augmentation (waveform, both classes): crop around the loud part of long screams or random placement of"
         f" short clips in the window; speed/pitch 0.8-1.25x by resampling (p={augment.speed_probability});"

@@ -61,6 +61,9 @@ class TrainConfig:
     schedule: str = "plateau"
     mixup_alpha: float = 0.0  # 0 = no mixup
     hard_negative_weight: float = 2.0  # sampling weight of HARD_NEGATIVE_CATEGORIES among non-screams
+    # Validate and keep an exponential moving average of the weights (and BatchNorm statistics) instead
+    # of the raw weights: on this small, noisy data the raw weights swing from epoch to epoch.
+    ema_decay: float = 0.0  # per step; 0 = off
     init_checkpoint: str | None = None  # warm start: weights of an earlier run's best.pt
 
 
@@ -223,6 +226,16 @@ def _validate(model: nn.Module, validation: dict[str, np.ndarray], device: torch
     return row
 
 
+def _weight_average(model: nn.Module, decay: float):
+    if not decay:
+        return None
+    if not 0.0 < decay < 1.0:
+        raise ValueError(f"the weight-average decay must be between 0 and 1, not {decay}")
+    return torch.optim.swa_utils.AveragedModel(
+        model, multi_avg_fn=torch.optim.swa_utils.get_ema_multi_avg_fn(decay), use_buffers=True
+    )
+
+
 def _schedulers(optimizer, config: TrainConfig, steps_per_epoch: int):
     """(plateau scheduler stepped per epoch, or None; per-step scheduler, or None)."""
     if config.schedule == "plateau":
@@ -275,6 +288,8 @@ def train(
         model.load_state_dict(torch.load(config.init_checkpoint, map_location="cpu")["model"])
         log(f"warm start from {config.init_checkpoint}")
     model = model.to(device)
+    averaged = _weight_average(model, config.ema_decay)
+    evaluated = averaged.module if averaged is not None else model
     optimizer = torch.optim.AdamW(model.parameters(), lr=config.learning_rate, weight_decay=config.weight_decay)
     steps_per_epoch = max(1, config.windows_per_epoch // config.batch_size)
     plateau, step_scheduler = _schedulers(optimizer, config, steps_per_epoch)
@@ -317,6 +332,8 @@ def train(
                 optimizer.step()
                 if step_scheduler is not None:
                     step_scheduler.step()
+                if averaged is not None:
+                    averaged.update_parameters(model)
                 losses.append(loss.item())
                 correct += int((logits.argmax(1) == targets).sum())
                 seen += len(labels)
@@ -329,7 +346,7 @@ def train(
                 "train_accuracy": correct / max(seen, 1),
                 "lr": optimizer.param_groups[0]["lr"],
             }
-            row.update(_validate(model, validation, device, criterion))
+            row.update(_validate(evaluated, validation, device, criterion))
             row["epoch_s"] = time.monotonic() - epoch_started
             row["elapsed_s"] = time.monotonic() - started
             result.history.append(row)
@@ -341,7 +358,7 @@ def train(
                 best_loss = row["val_loss"]
                 stale_epochs = 0
                 result.best_epoch = epoch
-                torch.save({"model": model.state_dict(), "epoch": epoch, "val_loss": best_loss}, result.checkpoint)
+                torch.save({"model": evaluated.state_dict(), "epoch": epoch, "val_loss": best_loss}, result.checkpoint)
             else:
                 stale_epochs += 1
             extras = " ".join(f"{key[4:]}={row[key]:.3f}" for key in row if key.startswith("val_recall"))

@@ -40,6 +40,13 @@ class Command(BaseCommand):
         parser.add_argument(
             "--hard-negative-weight", type=float, default=2.0, help="sampling weight of speech/shouting/animals/..."
         )
+        parser.add_argument(
+            "--ema",
+            type=float,
+            default=0.0,
+            help="keep and validate an exponential moving average of the weights"
+            " with this decay per step (e.g. 0.998); 0 = off",
+        )
         parser.add_argument("--init-from", type=Path, default=None, help="warm start from a run's best.pt")
         parser.add_argument("--threads", type=int, default=2, help="torch and ONNX Runtime threads")
         parser.add_argument("--ship", action="store_true", help="copy the chosen model and card to detection/weights/")
@@ -65,6 +72,8 @@ class Command(BaseCommand):
             raise CommandError(f"--mixup must be 0 (off) or a positive Beta alpha, not {options['mixup']}")
         if options["hard_negative_weight"] <= 0:
             raise CommandError(f"--hard-negative-weight must be positive, not {options['hard_negative_weight']}")
+        if not 0.0 <= options["ema"] < 1.0:
+            raise CommandError(f"--ema must be 0 (off) or a decay between 0 and 1, not {options['ema']}")
         if options["out"] is None:
             options["out"] = Path("runs") / dt.datetime.now(dt.UTC).strftime("%Y%m%d-%H%M%S")
         config = TrainConfig(
@@ -80,6 +89,7 @@ class Command(BaseCommand):
             schedule=options["schedule"],
             mixup_alpha=options["mixup"],
             hard_negative_weight=options["hard_negative_weight"],
+            ema_decay=options["ema"],
             init_checkpoint=str(options["init_from"]) if options["init_from"] else None,
         )
         run_training(
