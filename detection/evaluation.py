@@ -286,20 +286,18 @@ def save_plots(report: dict, labels: Sequence[int], scores: Sequence[float], out
 
 
 def plot_training_curves(history: list[dict], path: str | Path) -> Path:
-    """Loss and accuracy per epoch (keys epoch, train_loss, train_accuracy, val_loss, val_accuracy)."""
+    """Loss and accuracy per epoch (keys epoch, train_loss, train_accuracy and, when the run validated,
+    val_loss, val_accuracy)."""
     plt = _pyplot()
     epochs = [row["epoch"] for row in history]
-    figure, (loss_axes, accuracy_axes) = plt.subplots(1, 2, figsize=(9, 3.5))
-    loss_axes.plot(epochs, [row["train_loss"] for row in history], label="train")
-    loss_axes.plot(epochs, [row["val_loss"] for row in history], label="validation")
-    loss_axes.set_xlabel("epoch")
-    loss_axes.set_ylabel("cross-entropy")
-    loss_axes.legend()
-    accuracy_axes.plot(epochs, [row["train_accuracy"] for row in history], label="train")
-    accuracy_axes.plot(epochs, [row["val_accuracy"] for row in history], label="validation")
-    accuracy_axes.set_xlabel("epoch")
-    accuracy_axes.set_ylabel("window accuracy")
-    accuracy_axes.legend()
+    figure, axes = plt.subplots(1, 2, figsize=(9, 3.5))
+    for axis, key, label in zip(axes, ("loss", "accuracy"), ("cross-entropy", "window accuracy"), strict=True):
+        axis.plot(epochs, [row[f"train_{key}"] for row in history], label="train")
+        if all(f"val_{key}" in row for row in history):
+            axis.plot(epochs, [row[f"val_{key}"] for row in history], label="validation")
+        axis.set_xlabel("epoch")
+        axis.set_ylabel(label)
+        axis.legend()
     figure.tight_layout()
     path = Path(path)
     figure.savefig(path, dpi=100)

@@ -94,3 +94,45 @@ def test_train_detector_refuses_a_folder_without_label_folders(tmp_path):
 
     with pytest.raises(CommandError, match="scream/ and non_scream/"):
         call_command("train_detector", "--data", str(tmp_path))
+
+
+def test_refit_trains_on_train_and_val_to_the_validation_runs_best_epoch_with_its_thresholds(tmp_path):
+    reference = _train_tiny(tmp_path, "--epochs", "3", "--patience", "5", "--schedule", "cosine", "--seed", "4")
+    reference_metrics = json.loads((reference / "metrics.json").read_text())
+    best_epoch = reference_metrics["training"]["best_epoch"]
+
+    refit = tmp_path / "refit"
+    call_command(
+        "train_detector", "--data", str(tmp_path / "data"), "--out", str(refit), "--refit-from", str(reference),
+        "--no-progress",
+    )  # fmt: skip
+    metrics = json.loads((refit / "metrics.json").read_text())
+    assert metrics["training"]["epochs_run"] == best_epoch == metrics["config"]["stop_epoch"]
+    assert not (refit / "best.pt").exists() and (refit / "final.pt").exists()
+    # The recipe comes from the reference run, not from this command's defaults.
+    assert metrics["config"]["seed"] == 4 and metrics["config"]["schedule"] == "cosine"
+    assert metrics["config"]["windows_per_epoch"] == 32 and metrics["config"]["epochs"] == 3
+    assert json.loads((refit / "split.json").read_text()) == json.loads((reference / "split.json").read_text())
+    for quantization in ("fp32", "int8"):
+        expected = reference_metrics["models"][quantization]["threshold"]
+        assert metrics["models"][quantization]["threshold"] == pytest.approx(expected)
+        assert metrics["models"][quantization]["val"] is None
+    assert read_metadata(refit / "model_int8.onnx")["threshold"] == pytest.approx(
+        reference_metrics["models"]["int8"]["threshold"]
+    )
+    assert metrics["refit_from"]["model_version"] == reference_metrics["model_version"]
+    card = (refit / "MODEL_CARD.md").read_text()
+    assert "Refit on train + val" in card and "no early stopping" in card
+
+
+def test_refit_refuses_recipe_options_and_a_folder_that_is_not_a_run(tmp_path):
+    from django.core.management.base import CommandError
+
+    data = write_tiny_dataset(tmp_path / "data")
+    with pytest.raises(CommandError, match=r"takes the recipe from .*drop --lr, --mixup"):
+        call_command("train_detector", "--data", str(data), "--refit-from", str(tmp_path), "--lr", "1e-4",
+                     "--mixup", "0.2")  # fmt: skip
+    with pytest.raises(CommandError, match=r"is not a finished training run: .*metrics\.json is missing"):
+        call_command("train_detector", "--data", str(data), "--refit-from", str(tmp_path), "--out",
+                     str(tmp_path / "out"))  # fmt: skip
+    assert not (tmp_path / "out").exists()

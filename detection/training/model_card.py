@@ -33,6 +33,32 @@ def _metrics_rows(report: dict) -> list[str]:
     ]
 
 
+def _refit_lines(refit: dict, training: dict) -> list[str]:
+    """How a refit on train + val was made, and its validation run's figures to compare with."""
+    lines = [
+        f"**Refit on train + val.** This model was trained on the train and validation parts together, with the"
+        f" recipe, split and seed of the validation run `{refit['run']}` ({refit['model_version']}), for"
+        f" {training['epochs_run']} epochs: the epoch at which that run's validation loss was lowest. Its last"
+        " weights are the model, and its thresholds are the ones that run chose on validation: every choice was made"
+        " on validation by a model that had not seen it, and the test part stays unseen by both.",
+        "",
+        f"The validation run ({refit['served']}, at its threshold {refit['thresholds'][refit['served']]:.3f}), for"
+        " comparison with the test figures below:",
+        "",
+        "| validation run on | F1 | ROC-AUC | precision | recall |",
+        "|---|---|---|---|---|",
+    ]
+    for part, name in (("val", "validation"), ("test", "test")):
+        for subset in ("clean", "all"):
+            row = refit[part][subset]
+            label = f"{name}, {'clean' if subset == 'clean' else 'clean + mixed'}"
+            lines.append(
+                f"| {label} | {row['f1']:.4f} | {_number(row['roc_auc'])} | {row['precision']:.4f} |"
+                f" {row['recall']:.4f} |"
+            )
+    return lines
+
+
 def write_model_card(path: Path, *, metrics: dict, records: list[Record], split: Split) -> Path:
     served = metrics["served"]
     model = metrics["models"][served]
@@ -71,6 +97,9 @@ def write_model_card(path: Path, *, metrics: dict, records: list[Record], split:
     for name, part in split.parts().items():
         screams = sum(record.label for record in part)
         lines.append(f"| {name} | {len(part)} | {screams} | {len(part) - screams} | {len({r.group for r in part})} |")
+    refit = metrics.get("refit_from")
+    if refit:
+        lines += ["", *_refit_lines(refit, training)]
     augment = AugmentConfig()
     lines += [
         "",
@@ -94,8 +123,11 @@ def write_model_card(path: Path, *, metrics: dict, records: list[Record], split:
             if config.get("ema_decay")
             else ""
         )
-        + " early stopping on validation loss"
-        f" (patience {config['patience']}).",
+        + (
+            " no early stopping (see the refit above)."
+            if refit
+            else f" early stopping on validation loss (patience {config['patience']})."
+        ),
         "- Augmentation (waveform, both classes): crop around the loud part of long screams or random placement of"
         f" short clips in the window; speed/pitch 0.8-1.25x by resampling (p={augment.speed_probability});"
         f" synthetic-room reverberation RT60 0.1-1.0 s (p={augment.reverb_probability}); microphone EQ shelves/peaks"
@@ -108,13 +140,17 @@ def write_model_card(path: Path, *, metrics: dict, records: list[Record], split:
             if config.get("mixup_alpha")
             else "."
         ),
-        "- Validation (every epoch, fixed): clean validation windows, every validation scream mixed into validation"
+        "- Validation (every epoch, fixed"
+        + (", in the validation run" if refit else "")
+        + "): clean validation windows, every validation scream mixed into validation"
         " backgrounds at 0/5/10/20 dB, and validation non-screams mixed with each other.",
         "",
         "## Held-out test metrics (file level: a file's score is its highest 1-s window score, 0.25-s hop)",
         f"Threshold **{model['threshold']:.3f}**: the F1-maximising threshold on the validation part (clean files plus"
         " every validation scream mixed into a validation background at 0, 5, 10 and 20 dB, the four mixed copies of"
-        " a scream weighing one file together), never on test.",
+        " a scream weighing one file together)"
+        + (", chosen by the validation run (this model has seen the validation part)" if refit else "")
+        + ", never on test.",
         "",
         "### Clean test files",
         *_metrics_rows(test["clean"]),

@@ -8,14 +8,14 @@ import shutil
 import sys
 import time
 from collections.abc import Callable
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 
 import numpy as np
 import torch
 
 from detection import evaluation
-from detection.dataset import Split, read_records, split_records, write_split
+from detection.dataset import Split, read_records, read_split, split_records, write_split
 from detection.features import SAMPLE_RATE, window_features
 from detection.training import export
 from detection.training.augment import CONTEXT_SAMPLES
@@ -38,6 +38,55 @@ class RunOptions:
     ship: bool = False
     progress: bool = True
     command: str = ""
+    # A finished run whose recipe, split, stopping epoch and thresholds a refit on train + val reuses.
+    refit_from: Path | None = None
+
+
+class RefitError(ValueError):
+    """The run named by --refit-from cannot be refitted (missing files, no best epoch, other data)."""
+
+
+@dataclass
+class Refit:
+    """What a refit on train + val takes from its validation run, which chose all of it on validation."""
+
+    run_dir: Path
+    split: Split
+    config: TrainConfig
+    thresholds: dict[str, float]  # per quantisation, as chosen on validation by the run
+    summary: dict  # for metrics.json and the model card
+
+
+def load_refit(run_dir: Path, records: list, *, threads: int, max_minutes: float) -> Refit:
+    """Read a finished run for a refit: same recipe and split, stopped at the run's best epoch."""
+    try:
+        reference = load_metrics(run_dir)
+        split = read_split(run_dir / "split.json", records)
+    except FileNotFoundError as error:
+        raise RefitError(f"{run_dir} is not a finished training run: {error.filename} is missing") from error
+    except (KeyError, json.JSONDecodeError) as error:
+        raise RefitError(f"{run_dir}: unreadable metrics.json or split.json ({error})") from error
+    except ValueError as error:
+        raise RefitError(f"{run_dir}/split.json does not match this data folder: {error}") from error
+    if reference.get("refit_from"):
+        raise RefitError(f"{run_dir} is itself a refit: name the validation run it came from")
+    fields = {name for name in TrainConfig.__dataclass_fields__}
+    recipe = {key: value for key, value in reference["config"].items() if key in fields}
+    best_epoch = int(reference["training"]["best_epoch"])
+    if best_epoch < 1:
+        raise RefitError(f"{run_dir} has no best epoch (it never validated)")
+    config = replace(TrainConfig(**recipe), threads=threads, max_minutes=max_minutes, stop_epoch=best_epoch)
+    served = reference["served"]
+    summary = {
+        "run": str(run_dir),
+        "model_version": reference["model_version"],
+        "best_epoch": best_epoch,
+        "served": served,
+        "thresholds": {name: entry["threshold"] for name, entry in reference["models"].items()},
+        "val": {part: reference["models"][served]["val"][part]["overall"] for part in ("clean", "mixed", "all")},
+        "test": {part: reference["models"][served]["test"][part]["overall"] for part in ("clean", "all")},
+    }
+    return Refit(run_dir=run_dir, split=split, config=config, thresholds=summary["thresholds"], summary=summary)
 
 
 def _scored_files(scorer: OnnxScorer, clips: list[Clip], mixed: list) -> dict:
@@ -117,17 +166,30 @@ def _short_hash(path: Path) -> str:
 def run_training(options: RunOptions, log: Callable[[str], None] = print) -> dict:
     config = options.config
     out_dir = options.out_dir
-    out_dir.mkdir(parents=True, exist_ok=True)
     started = time.monotonic()
 
     records = read_records(options.data_dir)
-    split: Split = split_records(records, seed=config.seed)
+    refit = None
+    if options.refit_from is not None:
+        refit = load_refit(options.refit_from, records, threads=config.threads, max_minutes=config.max_minutes)
+        split, config = refit.split, refit.config
+        log(
+            f"refit on train + val of {refit.run_dir}: its recipe and split, {config.stop_epoch} epochs (its best),"
+            f" its validation thresholds {', '.join(f'{k} {v:.3f}' for k, v in refit.thresholds.items())}"
+        )
+    else:
+        split = split_records(records, seed=config.seed)
+    out_dir.mkdir(parents=True, exist_ok=True)
     write_split(split, out_dir / "split.json", seed=config.seed)
     for name, part in split.parts().items():
         log(f"{name}: {len(part)} files, {sum(r.label for r in part)} screams, {len({r.group for r in part})} groups")
 
     clips = {name: load_clips(part, progress=options.progress) for name, part in split.parts().items()}
-    result = train(clips["train"], clips["val"], config, out_dir, progress=options.progress, log=log)
+    if refit is not None:
+        fit_clips, monitor_clips = clips["train"] + clips["val"], []
+    else:
+        fit_clips, monitor_clips = clips["train"], clips["val"]
+    result = train(fit_clips, monitor_clips, config, out_dir, progress=options.progress, log=log)
     evaluation.write_json({"history": result.history}, out_dir / "curves.json")
     evaluation.plot_training_curves(result.history, out_dir / "curves.png")
 
@@ -135,7 +197,7 @@ def run_training(options: RunOptions, log: Callable[[str], None] = print) -> dic
     model.load_state_dict(torch.load(result.checkpoint, map_location="cpu")["model"])
     model.eval()
     fp32_path = export.export_onnx(model, out_dir / "model_fp32.onnx")
-    calibration = _calibration_windows(clips["train"], config.seed)
+    calibration = _calibration_windows(fit_clips, config.seed)
     log(f"exported {fp32_path.name}; quantising to int8 (calibration: {len(calibration)} real windows)")
     int8_path = export.quantize_int8(fp32_path, out_dir / "model_int8.onnx", calibration)
 
@@ -160,26 +222,33 @@ def run_training(options: RunOptions, log: Callable[[str], None] = print) -> dic
     val_negatives = [c for c in clips["val"] if c.record.label == 0]
 
     def evaluate_model(quantization: str, path: Path) -> dict:
-        log(f"scoring validation and test files with the {quantization} model ({path.name})")
         scorer = OnnxScorer(str(path), threads=config.threads)
-        val_scored = _scored_files(scorer, clips["val"], val_mixed)
-        # Each validation scream appears clean once and mixed at every SNR: the mixed copies share one
-        # file's weight, so screams in noise shape the threshold without outnumbering the non-screams.
-        n_clean, n_mixed = val_scored["n_clean"], len(val_scored["labels"]) - val_scored["n_clean"]
-        weights = [1.0] * n_clean + [1.0 / len(VALIDATION_SNRS_DB)] * n_mixed
-        threshold = evaluation.choose_threshold(val_scored["labels"], val_scored["scores"], weights)
+        if refit is not None:
+            # The model has seen the validation part: the threshold is the validation run's.
+            log(f"scoring test files with the {quantization} model ({path.name})")
+            threshold, val_report = refit.thresholds[quantization], None
+        else:
+            log(f"scoring validation and test files with the {quantization} model ({path.name})")
+            val_scored = _scored_files(scorer, clips["val"], val_mixed)
+            # Each validation scream appears clean once and mixed at every SNR: the mixed copies share one
+            # file's weight, so screams in noise shape the threshold without outnumbering the non-screams.
+            n_clean, n_mixed = val_scored["n_clean"], len(val_scored["labels"]) - val_scored["n_clean"]
+            weights = [1.0] * n_clean + [1.0 / len(VALIDATION_SNRS_DB)] * n_mixed
+            threshold = evaluation.choose_threshold(val_scored["labels"], val_scored["scores"], weights)
+            val_report = _report(val_scored, threshold, val_negatives)
         test_scored = _scored_files(scorer, clips["test"], test_mixed)
         entry = {
             "path": path,
             "threshold": threshold,
-            "val": _report(val_scored, threshold, val_negatives),
+            "val": val_report,
             "test": _report(test_scored, threshold, test_negatives),
             "test_scored": test_scored,
             "latency_1thread_batch1": _latency_ms(path, calibration[:1]),
         }
         clean = entry["test"]["clean"]["overall"]
         log(
-            f"{quantization}: threshold {threshold:.3f} (max F1 on validation clean + mixed); test clean F1"
+            f"{quantization}: threshold {threshold:.3f} ({'the validation run' if refit else 'max F1 on validation'}"
+            " clean + mixed); test clean F1"
             f" {clean['f1']:.4f} AUC {_number(clean['roc_auc'])};"
             f" test all F1 {entry['test']['all']['overall']['f1']:.4f}"
         )
@@ -219,6 +288,7 @@ def run_training(options: RunOptions, log: Callable[[str], None] = print) -> dic
                     "window_hop_s": HOP_S,
                     "threshold_chosen_on": (
                         "validation: max F1 over clean files + screams mixed at 0/5/10/20 dB (weight 1/4 each)"
+                        + (f", by the validation run {refit.summary['model_version']} of this refit" if refit else "")
                     ),
                 },
             ),
@@ -241,6 +311,7 @@ def run_training(options: RunOptions, log: Callable[[str], None] = print) -> dic
             "stopped_because": result.stopped_because,
             "train_wall_s": result.wall_s,
         },
+        "refit_from": refit.summary if refit else None,
         "export_max_abs_diff_vs_torch": export_max_diff,
         "int8_f1_drop_on_test": drop,
         "served": chosen,

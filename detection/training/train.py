@@ -65,6 +65,9 @@ class TrainConfig:
     # of the raw weights: on this small, noisy data the raw weights swing from epoch to epoch.
     ema_decay: float = 0.0  # per step; 0 = off
     init_checkpoint: str | None = None  # warm start: weights of an earlier run's best.pt
+    # Stop after this epoch (0 = run to ``epochs``); the schedule still spans ``epochs``. A refit on
+    # train + val stops where its validation run's best checkpoint was.
+    stop_epoch: int = 0
 
 
 @dataclass
@@ -206,6 +209,15 @@ def predict_probabilities(model: nn.Module, features: np.ndarray, device: torch.
     return np.concatenate(out) if out else np.zeros(0, np.float32)
 
 
+def _log_unvalidated_epoch(row: dict, epoch_started: float, started: float, log: Callable[[str], None]) -> None:
+    row["epoch_s"] = time.monotonic() - epoch_started
+    row["elapsed_s"] = time.monotonic() - started
+    log(
+        f"epoch {row['epoch']:3d}  train loss {row['train_loss']:.4f} acc {row['train_accuracy']:.3f} |"
+        f" lr {row['lr']:.1e} {row['epoch_s']:.0f}s"
+    )
+
+
 def _validate(model: nn.Module, validation: dict[str, np.ndarray], device: torch.device, criterion) -> dict:
     probabilities = predict_probabilities(model, validation["features"], device)
     labels = validation["labels"]
@@ -272,16 +284,25 @@ def train(
     log: Callable[[str], None] = tqdm.write,
 ) -> TrainResult:
     """Train until early stopping, ``config.epochs`` or ``config.max_minutes``; keep the best checkpoint
-    (lowest validation loss) in ``out_dir/best.pt``. SIGTERM/SIGINT stop after the current step."""
+    (lowest validation loss) in ``out_dir/best.pt``. SIGTERM/SIGINT stop after the current step.
+
+    With no validation clips (a refit on train + val) there is nothing to stop on: it trains to
+    ``config.stop_epoch`` (or ``config.epochs``) and keeps the last weights in ``out_dir/final.pt``."""
     seed_everything(config.seed)
     torch.set_num_threads(config.threads)
     device = torch.device("cuda" if torch.cuda.is_available() else "cpu")
     sampler = BatchSampler(train_clips, config)
-    validation = build_validation_set(val_clips, seed=config.seed)
-    log(
-        f"validation windows: {len(validation['labels'])} ({int(validation['labels'].sum())} scream); device {device};"
-        f" {config.windows_per_epoch} training windows per epoch"
-    )
+    validation = build_validation_set(val_clips, seed=config.seed) if val_clips else None
+    last_epoch = config.stop_epoch or config.epochs
+    if not 1 <= last_epoch <= config.epochs:
+        raise ValueError(f"stop_epoch {config.stop_epoch} is outside 1..{config.epochs}")
+    if validation is None:
+        log(f"no validation part: training {last_epoch} epochs and keeping the last weights; device {device}")
+    else:
+        log(
+            f"validation windows: {len(validation['labels'])} ({int(validation['labels'].sum())} scream);"
+            f" device {device}; {config.windows_per_epoch} training windows per epoch"
+        )
 
     model = build_resnet34()
     if config.init_checkpoint:
@@ -294,7 +315,7 @@ def train(
     steps_per_epoch = max(1, config.windows_per_epoch // config.batch_size)
     plateau, step_scheduler = _schedulers(optimizer, config, steps_per_epoch)
     criterion = nn.CrossEntropyLoss(label_smoothing=config.label_smoothing)
-    result = TrainResult(checkpoint=out_dir / "best.pt")
+    result = TrainResult(checkpoint=out_dir / ("best.pt" if validation is not None else "final.pt"))
     best_loss = math.inf
     stale_epochs = 0
     started = time.monotonic()
@@ -306,7 +327,7 @@ def train(
 
     previous_handlers = {sig: signal.signal(sig, request_stop) for sig in (signal.SIGTERM, signal.SIGINT)}
     try:
-        for epoch in range(1, config.epochs + 1):
+        for epoch in range(1, last_epoch + 1):
             model.train()
             epoch_started = time.monotonic()
             losses, correct, seen = [], 0, 0
@@ -346,6 +367,18 @@ def train(
                 "train_accuracy": correct / max(seen, 1),
                 "lr": optimizer.param_groups[0]["lr"],
             }
+            if validation is None:
+                _log_unvalidated_epoch(row, epoch_started, started, log)
+                result.history.append(row)
+                result.epochs_run = result.best_epoch = epoch
+                torch.save({"model": evaluated.state_dict(), "epoch": epoch}, result.checkpoint)
+                if stop_requested:
+                    result.stopped_because = "stopped by signal"
+                    break
+                if time.monotonic() + row["epoch_s"] > deadline:
+                    result.stopped_because = f"time budget of {config.max_minutes:g} min reached"
+                    break
+                continue
             row.update(_validate(evaluated, validation, device, criterion))
             row["epoch_s"] = time.monotonic() - epoch_started
             row["elapsed_s"] = time.monotonic() - started
@@ -378,7 +411,9 @@ def train(
                 result.stopped_because = f"time budget of {config.max_minutes:g} min reached"
                 break
         else:
-            result.stopped_because = f"{config.epochs} epochs done"
+            result.stopped_because = (
+                f"{last_epoch} epochs done" if last_epoch == config.epochs else f"stopped at epoch {last_epoch} as set"
+            )
     finally:
         for sig, handler in previous_handlers.items():
             signal.signal(sig, handler)

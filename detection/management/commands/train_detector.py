@@ -7,6 +7,21 @@ from pathlib import Path
 from django.core.management.base import BaseCommand, CommandError
 
 TRAIN_EXTRA_MISSING = "Training needs the train extra: pip install -e '.[train]'"
+# What a refit reads from its validation run rather than from the command line.
+REFIT_RECIPE_OPTIONS = (
+    "seed",
+    "epochs",
+    "patience",
+    "batch_size",
+    "epoch_windows",
+    "lr",
+    "lr_patience",
+    "schedule",
+    "mixup",
+    "hard_negative_weight",
+    "ema",
+    "init_from",
+)
 
 
 def _log(message: str) -> None:
@@ -48,9 +63,18 @@ class Command(BaseCommand):
             " with this decay per step (e.g. 0.998); 0 = off",
         )
         parser.add_argument("--init-from", type=Path, default=None, help="warm start from a run's best.pt")
+        parser.add_argument(
+            "--refit-from",
+            type=Path,
+            default=None,
+            metavar="RUN",
+            help="train on train + val with RUN's recipe, split and seed, up to RUN's best epoch, and use RUN's"
+            " validation thresholds (RUN: a finished run folder)",
+        )
         parser.add_argument("--threads", type=int, default=2, help="torch and ONNX Runtime threads")
         parser.add_argument("--ship", action="store_true", help="copy the chosen model and card to detection/weights/")
         parser.add_argument("--no-progress", action="store_true", help="no progress bars (logs)")
+        self._defaults = {name: parser.get_default(name) for name in REFIT_RECIPE_OPTIONS}
 
     def handle(self, *args, **options):
         # Idle OpenMP threads must sleep, not spin: on shared cores a spinning torch thread pool made
@@ -62,7 +86,7 @@ class Command(BaseCommand):
             import torchvision  # noqa: F401
         except ImportError as error:
             raise CommandError(TRAIN_EXTRA_MISSING) from error
-        from detection.training.pipeline import RunOptions, command_line, run_training
+        from detection.training.pipeline import RefitError, RunOptions, command_line, run_training
         from detection.training.train import TrainConfig
 
         data_dir: Path = options["data"]
@@ -74,6 +98,14 @@ class Command(BaseCommand):
             raise CommandError(f"--hard-negative-weight must be positive, not {options['hard_negative_weight']}")
         if not 0.0 <= options["ema"] < 1.0:
             raise CommandError(f"--ema must be 0 (off) or a decay between 0 and 1, not {options['ema']}")
+        if options["refit_from"] is not None:
+            overridden = [
+                f"--{name.replace('_', '-')}" for name in REFIT_RECIPE_OPTIONS if options[name] != self._defaults[name]
+            ]
+            if overridden:
+                raise CommandError(
+                    f"--refit-from takes the recipe from {options['refit_from']}; drop {', '.join(overridden)}"
+                )
         if options["out"] is None:
             options["out"] = Path("runs") / dt.datetime.now(dt.UTC).strftime("%Y%m%d-%H%M%S")
         config = TrainConfig(
@@ -92,14 +124,18 @@ class Command(BaseCommand):
             ema_decay=options["ema"],
             init_checkpoint=str(options["init_from"]) if options["init_from"] else None,
         )
-        run_training(
-            RunOptions(
-                data_dir=data_dir,
-                out_dir=options["out"],
-                config=config,
-                ship=options["ship"],
-                progress=not options["no_progress"],
-                command=command_line(),
-            ),
-            log=_log,
-        )
+        try:
+            run_training(
+                RunOptions(
+                    data_dir=data_dir,
+                    out_dir=options["out"],
+                    config=config,
+                    ship=options["ship"],
+                    progress=not options["no_progress"],
+                    command=command_line(),
+                    refit_from=options["refit_from"],
+                ),
+                log=_log,
+            )
+        except RefitError as error:
+            raise CommandError(str(error)) from error
