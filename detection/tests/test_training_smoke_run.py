@@ -124,6 +124,22 @@ def test_refit_trains_on_train_and_val_to_the_validation_runs_best_epoch_with_it
     card = (refit / "MODEL_CARD.md").read_text()
     assert "Refit on train + val" in card and "no early stopping" in card
 
+    # A warm-started second stage is refitted from the refit of the first stage.
+    stage2 = tmp_path / "stage2"
+    call_command(
+        "train_detector", "--data", str(tmp_path / "data"), "--out", str(stage2), "--epoch-windows", "32",
+        "--batch-size", "16", "--epochs", "1", "--init-from", str(reference / "best.pt"), "--no-progress",
+    )  # fmt: skip
+    refit2 = tmp_path / "refit2"
+    call_command(
+        "train_detector", "--data", str(tmp_path / "data"), "--out", str(refit2), "--refit-from", str(stage2),
+        "--init-from", str(refit / "final.pt"), "--no-progress",
+    )  # fmt: skip
+    chained = json.loads((refit2 / "metrics.json").read_text())
+    assert chained["config"]["init_checkpoint"] == str(refit / "final.pt")
+    assert chained["refit_from"]["run_init_checkpoint"] == str(reference / "best.pt")
+    assert f"this refit starts from `{refit / 'final.pt'}` instead" in (refit2 / "MODEL_CARD.md").read_text()
+
 
 def test_refit_refuses_recipe_options_and_a_folder_that_is_not_a_run(tmp_path):
     from django.core.management.base import CommandError

@@ -41,6 +41,14 @@ def _refit_lines(refit: dict, training: dict) -> list[str]:
         f" {training['epochs_run']} epochs: the epoch at which that run's validation loss was lowest. Its last"
         " weights are the model, and its thresholds are the ones that run chose on validation: every choice was made"
         " on validation by a model that had not seen it, and the test part stays unseen by both.",
+    ]
+    if refit.get("run_init_checkpoint"):
+        replaced = refit["init_checkpoint"] != refit["run_init_checkpoint"]
+        lines.append(
+            f"That run was warm-started from `{refit['run_init_checkpoint']}`; this refit starts from"
+            f" `{refit['init_checkpoint']}`{' instead' if replaced else ''}."
+        )
+    lines += [
         "",
         f"The validation run ({refit['served']}, at its threshold {refit['thresholds'][refit['served']]:.3f}), for"
         " comparison with the test figures below:",

@@ -57,8 +57,13 @@ class Refit:
     summary: dict  # for metrics.json and the model card
 
 
-def load_refit(run_dir: Path, records: list, *, threads: int, max_minutes: float) -> Refit:
-    """Read a finished run for a refit: same recipe and split, stopped at the run's best epoch."""
+def load_refit(
+    run_dir: Path, records: list, *, threads: int, max_minutes: float, init_checkpoint: str | None = None
+) -> Refit:
+    """Read a finished run for a refit: same recipe and split, stopped at the run's best epoch.
+
+    ``init_checkpoint`` replaces the run's warm start: a run warm-started from an earlier stage is
+    refitted from the refit of that stage, so that every stage has seen the validation part."""
     try:
         reference = load_metrics(run_dir)
         split = read_split(run_dir / "split.json", records)
@@ -76,9 +81,13 @@ def load_refit(run_dir: Path, records: list, *, threads: int, max_minutes: float
     if best_epoch < 1:
         raise RefitError(f"{run_dir} has no best epoch (it never validated)")
     config = replace(TrainConfig(**recipe), threads=threads, max_minutes=max_minutes, stop_epoch=best_epoch)
+    if init_checkpoint:
+        config = replace(config, init_checkpoint=init_checkpoint)
     served = reference["served"]
     summary = {
         "run": str(run_dir),
+        "run_init_checkpoint": recipe.get("init_checkpoint"),
+        "init_checkpoint": config.init_checkpoint,
         "model_version": reference["model_version"],
         "best_epoch": best_epoch,
         "served": served,
@@ -171,7 +180,13 @@ def run_training(options: RunOptions, log: Callable[[str], None] = print) -> dic
     records = read_records(options.data_dir)
     refit = None
     if options.refit_from is not None:
-        refit = load_refit(options.refit_from, records, threads=config.threads, max_minutes=config.max_minutes)
+        refit = load_refit(
+            options.refit_from,
+            records,
+            threads=config.threads,
+            max_minutes=config.max_minutes,
+            init_checkpoint=config.init_checkpoint,
+        )
         split, config = refit.split, refit.config
         log(
             f"refit on train + val of {refit.run_dir}: its recipe and split, {config.stop_epoch} epochs (its best),"

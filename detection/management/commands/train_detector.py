@@ -20,7 +20,6 @@ REFIT_RECIPE_OPTIONS = (
     "mixup",
     "hard_negative_weight",
     "ema",
-    "init_from",
 )
 
 
@@ -69,7 +68,8 @@ class Command(BaseCommand):
             default=None,
             metavar="RUN",
             help="train on train + val with RUN's recipe, split and seed, up to RUN's best epoch, and use RUN's"
-            " validation thresholds (RUN: a finished run folder)",
+            " validation thresholds (RUN: a finished run folder); with --init-from, start from that checkpoint"
+            " instead of RUN's warm start (to refit a warm-started run from the refit of its first stage)",
         )
         parser.add_argument("--threads", type=int, default=2, help="torch and ONNX Runtime threads")
         parser.add_argument("--ship", action="store_true", help="copy the chosen model and card to detection/weights/")
