@@ -152,3 +152,46 @@ def test_refit_refuses_recipe_options_and_a_folder_that_is_not_a_run(tmp_path):
         call_command("train_detector", "--data", str(data), "--refit-from", str(tmp_path), "--out",
                      str(tmp_path / "out"))  # fmt: skip
     assert not (tmp_path / "out").exists()
+
+
+def _fake_run(tmp_path, metrics: dict):
+    """A run folder with a real split of the tiny set and the given metrics.json."""
+    from detection.dataset import read_records, split_records, write_split
+
+    data = write_tiny_dataset(tmp_path / "data")
+    run = tmp_path / "run"
+    run.mkdir()
+    write_split(split_records(read_records(data), seed=1), run / "split.json", seed=1)
+    (run / "metrics.json").write_text(json.dumps(metrics))
+    return data, run
+
+
+def _refit_metrics(**config) -> dict:
+    report = {part: {"overall": {}} for part in ("clean", "mixed", "all")}
+    model = {"threshold": 0.5, "val": report, "test": report}
+    return {
+        "model_version": "scream-resnet34-x",
+        "config": {"seed": 1, "epochs": 3, **config},
+        "training": {"best_epoch": 2},
+        "served": "int8",
+        "models": {"int8": model, "fp32": model},
+    }
+
+
+@pytest.mark.parametrize(
+    ("metrics", "message"),
+    [
+        ({"model_version": "x"}, "lacks what a refit needs"),
+        ({**_refit_metrics(), "training": {"best_epoch": 0}}, "never validated"),
+        ({**_refit_metrics(), "refit_from": {"run": "runs/a"}}, "is itself a refit"),
+        (_refit_metrics(init_checkpoint="runs/gone/best.pt"), "the warm start runs/gone/best.pt of .* is missing"),
+    ],
+)
+def test_refit_refuses_a_run_it_cannot_refit_and_writes_nothing(tmp_path, metrics, message):
+    from django.core.management.base import CommandError
+
+    data, run = _fake_run(tmp_path, metrics)
+    out = tmp_path / "out"
+    with pytest.raises(CommandError, match=message):
+        call_command("train_detector", "--data", str(data), "--refit-from", str(run), "--out", str(out))
+    assert not out.exists()

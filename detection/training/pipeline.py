@@ -70,31 +70,43 @@ def load_refit(
     except FileNotFoundError as error:
         raise RefitError(f"{run_dir} is not a finished training run: {error.filename} is missing") from error
     except (KeyError, json.JSONDecodeError) as error:
-        raise RefitError(f"{run_dir}: unreadable metrics.json or split.json ({error})") from error
+        raise RefitError(f"{run_dir}: unreadable metrics.json or split.json ({error!r})") from error
     except ValueError as error:
         raise RefitError(f"{run_dir}/split.json does not match this data folder: {error}") from error
     if reference.get("refit_from"):
         raise RefitError(f"{run_dir} is itself a refit: name the validation run it came from")
-    fields = {name for name in TrainConfig.__dataclass_fields__}
-    recipe = {key: value for key, value in reference["config"].items() if key in fields}
+    try:
+        refit = _refit_of(run_dir, reference, split)
+    except (KeyError, TypeError, ValueError) as error:
+        raise RefitError(f"{run_dir}/metrics.json lacks what a refit needs ({error!r})") from error
+    refit.config = replace(refit.config, threads=threads, max_minutes=max_minutes)
+    if init_checkpoint:
+        refit.config = replace(refit.config, init_checkpoint=init_checkpoint)
+    if refit.config.init_checkpoint and not Path(refit.config.init_checkpoint).is_file():
+        raise RefitError(
+            f"the warm start {refit.config.init_checkpoint} of {run_dir} is missing; give one with --init-from"
+        )
+    refit.summary["init_checkpoint"] = refit.config.init_checkpoint
+    return refit
+
+
+def _refit_of(run_dir: Path, reference: dict, split: Split) -> Refit:
+    recipe = {key: value for key, value in reference["config"].items() if key in TrainConfig.__dataclass_fields__}
     best_epoch = int(reference["training"]["best_epoch"])
     if best_epoch < 1:
-        raise RefitError(f"{run_dir} has no best epoch (it never validated)")
-    config = replace(TrainConfig(**recipe), threads=threads, max_minutes=max_minutes, stop_epoch=best_epoch)
-    if init_checkpoint:
-        config = replace(config, init_checkpoint=init_checkpoint)
+        raise ValueError("the run has no best epoch: it never validated")
     served = reference["served"]
     summary = {
         "run": str(run_dir),
         "run_init_checkpoint": recipe.get("init_checkpoint"),
-        "init_checkpoint": config.init_checkpoint,
         "model_version": reference["model_version"],
         "best_epoch": best_epoch,
         "served": served,
-        "thresholds": {name: entry["threshold"] for name, entry in reference["models"].items()},
+        "thresholds": {name: float(entry["threshold"]) for name, entry in reference["models"].items()},
         "val": {part: reference["models"][served]["val"][part]["overall"] for part in ("clean", "mixed", "all")},
         "test": {part: reference["models"][served]["test"][part]["overall"] for part in ("clean", "all")},
     }
+    config = replace(TrainConfig(**recipe), stop_epoch=best_epoch)
     return Refit(run_dir=run_dir, split=split, config=config, thresholds=summary["thresholds"], summary=summary)
 
 
