@@ -167,7 +167,8 @@ def _fake_run(tmp_path, metrics: dict):
 
 
 def _refit_metrics(**config) -> dict:
-    report = {part: {"overall": {}} for part in ("clean", "mixed", "all")}
+    overall = {"f1": 0.5, "roc_auc": 0.5, "precision": 0.5, "recall": 0.5}
+    report = {part: {"overall": overall} for part in ("clean", "mixed", "all")}
     model = {"threshold": 0.5, "val": report, "test": report}
     return {
         "model_version": "scream-resnet34-x",
@@ -184,7 +185,11 @@ def _refit_metrics(**config) -> dict:
         ({"model_version": "x"}, "lacks what a refit needs"),
         ({**_refit_metrics(), "training": {"best_epoch": 0}}, "never validated"),
         ({**_refit_metrics(), "refit_from": {"run": "runs/a"}}, "is itself a refit"),
-        (_refit_metrics(init_checkpoint="runs/gone/best.pt"), "the warm start runs/gone/best.pt of .* is missing"),
+        (
+            _refit_metrics(schedule="cosine", init_checkpoint="runs/gone/best.pt"),
+            "the warm start runs/gone/best.pt of .* is missing",
+        ),
+        (_refit_metrics(schedule="plateau"), r"not a finished training run: .*curves\.json is missing"),
     ],
 )
 def test_refit_refuses_a_run_it_cannot_refit_and_writes_nothing(tmp_path, metrics, message):
@@ -195,3 +200,19 @@ def test_refit_refuses_a_run_it_cannot_refit_and_writes_nothing(tmp_path, metric
     with pytest.raises(CommandError, match=message):
         call_command("train_detector", "--data", str(data), "--refit-from", str(run), "--out", str(out))
     assert not out.exists()
+
+
+def test_refit_of_a_plateau_run_replays_its_learning_rate_per_epoch(tmp_path):
+    # The validation run dropped its rate twice; its best epoch was the third of four.
+    metrics = _refit_metrics(schedule="plateau", epochs=4, windows_per_epoch=32, batch_size=16)
+    metrics["training"]["best_epoch"] = 3
+    data, run = _fake_run(tmp_path, metrics)
+    rates = [1e-3, 3e-4, 9e-5, 2.7e-5]
+    history = [{"epoch": epoch, "lr": lr} for epoch, lr in enumerate(rates, start=1)]
+    (run / "curves.json").write_text(json.dumps({"history": history}))
+
+    refit = tmp_path / "refit"
+    call_command("train_detector", "--data", str(data), "--out", str(refit), "--refit-from", str(run), "--no-progress")
+    history = json.loads((refit / "curves.json").read_text())["history"]
+    assert [row["lr"] for row in history] == pytest.approx(rates[:3])
+    assert "rates replayed epoch by epoch" in (refit / "MODEL_CARD.md").read_text()

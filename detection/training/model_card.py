@@ -16,6 +16,8 @@ def _number(value: float | None) -> str:
 
 
 def _schedule(config: dict) -> str:
+    if config.get("epoch_learning_rates"):
+        return "the validation run's reduce-on-plateau rates replayed epoch by epoch"
     if config.get("schedule") == "cosine":
         return f"one warm-up epoch then cosine decay to 1 % over {config['epochs']} epochs"
     return "reduce-on-plateau"

@@ -77,6 +77,8 @@ def load_refit(
         raise RefitError(f"{run_dir} is itself a refit: name the validation run it came from")
     try:
         refit = _refit_of(run_dir, reference, split)
+    except FileNotFoundError as error:
+        raise RefitError(f"{run_dir} is not a finished training run: {error.filename} is missing") from error
     except (KeyError, TypeError, ValueError) as error:
         raise RefitError(f"{run_dir}/metrics.json lacks what a refit needs ({error!r})") from error
     refit.config = replace(refit.config, threads=threads, max_minutes=max_minutes)
@@ -107,6 +109,12 @@ def _refit_of(run_dir: Path, reference: dict, split: Split) -> Refit:
         "test": {part: reference["models"][served]["test"][part]["overall"] for part in ("clean", "all")},
     }
     config = replace(TrainConfig(**recipe), stop_epoch=best_epoch)
+    if config.schedule == "plateau" and not config.epoch_learning_rates:
+        # The run dropped its rate when its validation loss stalled; the refit replays those drops.
+        history = json.loads((run_dir / "curves.json").read_text(encoding="utf-8"))["history"]
+        config.epoch_learning_rates = [float(row["lr"]) for row in history[:best_epoch]]
+        if len(config.epoch_learning_rates) < best_epoch:
+            raise ValueError(f"curves.json has {len(history)} epochs, fewer than the best epoch {best_epoch}")
     return Refit(run_dir=run_dir, split=split, config=config, thresholds=summary["thresholds"], summary=summary)
 
 

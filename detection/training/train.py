@@ -68,6 +68,9 @@ class TrainConfig:
     # Stop after this epoch (0 = run to ``epochs``); the schedule still spans ``epochs``. A refit on
     # train + val stops where its validation run's best checkpoint was.
     stop_epoch: int = 0
+    # The learning rate of each epoch, replayed instead of ``schedule``: a refit of a plateau run has
+    # no validation loss to follow, so it repeats the drops its validation run made.
+    epoch_learning_rates: list[float] | None = None
 
 
 @dataclass
@@ -250,6 +253,8 @@ def _weight_average(model: nn.Module, decay: float):
 
 def _schedulers(optimizer, config: TrainConfig, steps_per_epoch: int):
     """(plateau scheduler stepped per epoch, or None; per-step scheduler, or None)."""
+    if config.epoch_learning_rates:
+        return None, None  # set at the start of each epoch
     if config.schedule == "plateau":
         return torch.optim.lr_scheduler.ReduceLROnPlateau(optimizer, factor=0.3, patience=config.lr_patience), None
     if config.schedule != "cosine":
@@ -296,6 +301,8 @@ def train(
     last_epoch = config.stop_epoch or config.epochs
     if not 1 <= last_epoch <= config.epochs:
         raise ValueError(f"stop_epoch {config.stop_epoch} is outside 1..{config.epochs}")
+    if config.epoch_learning_rates and len(config.epoch_learning_rates) < last_epoch:
+        raise ValueError(f"{len(config.epoch_learning_rates)} epoch learning rates for {last_epoch} epochs")
     if validation is None:
         log(f"no validation part: training {last_epoch} epochs and keeping the last weights; device {device}")
     else:
@@ -330,6 +337,9 @@ def train(
         for epoch in range(1, last_epoch + 1):
             model.train()
             epoch_started = time.monotonic()
+            if config.epoch_learning_rates:
+                for group in optimizer.param_groups:
+                    group["lr"] = config.epoch_learning_rates[epoch - 1]
             losses, correct, seen = [], 0, 0
             bar = tqdm(range(steps_per_epoch), desc=f"epoch {epoch}", unit="step", disable=not progress, leave=False)
             for step in bar:
