@@ -40,10 +40,15 @@ def _refit_lines(refit: dict, training: dict) -> list[str]:
     lines = [
         f"**Refit on train + val.** This model was trained on the train and validation parts together, with the"
         f" recipe, split and seed of the validation run `{refit['run']}` ({refit['model_version']}), for"
-        f" {training['epochs_run']} epochs: the epoch at which that run's validation loss was lowest. Its last"
+        f" {refit['best_epoch']} epochs: the epoch at which that run's validation loss was lowest. Its last"
         " weights are the model, and its thresholds are the ones that run chose on validation: every choice was made"
         " on validation by a model that had not seen it, and the test part stays unseen by both.",
     ]
+    if training["epochs_run"] < refit["best_epoch"]:
+        lines.append(
+            f"**It stopped short, after {training['epochs_run']} epochs ({training['stopped_because']}): it is not"
+            " the validated recipe.**"
+        )
     if refit.get("run_init_checkpoint"):
         replaced = refit["init_checkpoint"] != refit["run_init_checkpoint"]
         lines.append(

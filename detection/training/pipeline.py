@@ -225,6 +225,11 @@ def run_training(options: RunOptions, log: Callable[[str], None] = print) -> dic
     else:
         fit_clips, monitor_clips = clips["train"], clips["val"]
     result = train(fit_clips, monitor_clips, config, out_dir, progress=options.progress, log=log)
+    if refit is not None and result.epochs_run < config.stop_epoch:
+        log(
+            f"warning: the refit stopped after {result.epochs_run} of {config.stop_epoch} epochs"
+            f" ({result.stopped_because}): it is not the validated recipe"
+        )
     evaluation.write_json({"history": result.history}, out_dir / "curves.json")
     evaluation.plot_training_curves(result.history, out_dir / "curves.png")
 
