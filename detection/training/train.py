@@ -212,13 +212,15 @@ def predict_probabilities(model: nn.Module, features: np.ndarray, device: torch.
     return np.concatenate(out) if out else np.zeros(0, np.float32)
 
 
-def _log_unvalidated_epoch(row: dict, epoch_started: float, started: float, log: Callable[[str], None]) -> None:
-    row["epoch_s"] = time.monotonic() - epoch_started
-    row["elapsed_s"] = time.monotonic() - started
-    log(
-        f"epoch {row['epoch']:3d}  train loss {row['train_loss']:.4f} acc {row['train_accuracy']:.3f} |"
-        f" lr {row['lr']:.1e} {row['epoch_s']:.0f}s"
-    )
+def _epoch_line(row: dict, *, improved: bool) -> str:
+    line = f"epoch {row['epoch']:3d}  train loss {row['train_loss']:.4f} acc {row['train_accuracy']:.3f} | "
+    if "val_loss" in row:
+        extras = " ".join(f"{key[4:]}={row[key]:.3f}" for key in row if key.startswith("val_recall"))
+        line += (
+            f"val loss {row['val_loss']:.4f} acc {row['val_accuracy']:.3f} auc {row['val_auc']:.4f} "
+            f"auc_mixed {row.get('val_auc_mixed', float('nan')):.4f} {extras} | "
+        )
+    return line + f"lr {row['lr']:.1e} {row['epoch_s']:.0f}s{' *best*' if improved else ''}"
 
 
 def _validate(model: nn.Module, validation: dict[str, np.ndarray], device: torch.device, criterion) -> dict:
@@ -377,40 +379,28 @@ def train(
                 "train_accuracy": correct / max(seen, 1),
                 "lr": optimizer.param_groups[0]["lr"],
             }
-            if validation is None:
-                _log_unvalidated_epoch(row, epoch_started, started, log)
-                result.history.append(row)
-                result.epochs_run = result.best_epoch = epoch
-                torch.save({"model": evaluated.state_dict(), "epoch": epoch}, result.checkpoint)
-                if stop_requested:
-                    result.stopped_because = "stopped by signal"
-                    break
-                if time.monotonic() + row["epoch_s"] > deadline:
-                    result.stopped_because = f"time budget of {config.max_minutes:g} min reached"
-                    break
-                continue
-            row.update(_validate(evaluated, validation, device, criterion))
+            if validation is not None:
+                row.update(_validate(evaluated, validation, device, criterion))
             row["epoch_s"] = time.monotonic() - epoch_started
             row["elapsed_s"] = time.monotonic() - started
             result.history.append(row)
             result.epochs_run = epoch
-            if plateau is not None:
-                plateau.step(row["val_loss"])
-            improved = row["val_loss"] < best_loss - 1e-4
-            if improved:
-                best_loss = row["val_loss"]
-                stale_epochs = 0
-                result.best_epoch = epoch
-                torch.save({"model": evaluated.state_dict(), "epoch": epoch, "val_loss": best_loss}, result.checkpoint)
+            if validation is None:
+                improved = True  # nothing to compare with: the last weights are the model
             else:
-                stale_epochs += 1
-            extras = " ".join(f"{key[4:]}={row[key]:.3f}" for key in row if key.startswith("val_recall"))
-            log(
-                f"epoch {epoch:3d}  train loss {row['train_loss']:.4f} acc {row['train_accuracy']:.3f} | "
-                f"val loss {row['val_loss']:.4f} acc {row['val_accuracy']:.3f} auc {row['val_auc']:.4f} "
-                f"auc_mixed {row.get('val_auc_mixed', float('nan')):.4f} {extras} | lr {row['lr']:.1e} "
-                f"{row['epoch_s']:.0f}s{' *best*' if improved else ''}"
-            )
+                if plateau is not None:
+                    plateau.step(row["val_loss"])
+                improved = row["val_loss"] < best_loss - 1e-4
+                stale_epochs = 0 if improved else stale_epochs + 1
+                if improved:
+                    best_loss = row["val_loss"]
+            if improved:
+                result.best_epoch = epoch
+                torch.save(
+                    {"model": evaluated.state_dict(), "epoch": epoch, "val_loss": row.get("val_loss")},
+                    result.checkpoint,
+                )
+            log(_epoch_line(row, improved=improved and validation is not None))
             if stop_requested:
                 result.stopped_because = "stopped by signal"
                 break
