@@ -22,6 +22,17 @@ def incident_group(site_id: int) -> str:
     return f"site.{site_id}.incidents"
 
 
+def access_group(user_id: int) -> str:
+    """The consoles of one user, told to check their access again (``{"type": "access.changed"}``)."""
+    return f"user.{user_id}.access"
+
+
+def access_changed_broadcast(*, user_id: int) -> None:
+    """Have ``user_id``'s open consoles check their sites and sign-in again once the transaction commits."""
+    # robust: the change itself must not fail with the channel layer; the consoles' periodic check catches up.
+    broadcast_after_commit(access_group(user_id), {"type": "access.changed"}, robust=True)
+
+
 def incident_changed_message(*, incident: Incident, event: IncidentEvent) -> dict:
     from alerts.api.serializers import IncidentEventSerializer, IncidentSerializer
 

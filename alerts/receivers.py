@@ -2,6 +2,7 @@
 
 import logging
 
+from alerts.broadcast import access_changed_broadcast
 from alerts.services import incident_raise_or_extend
 
 logger = logging.getLogger(__name__)
@@ -18,3 +19,21 @@ def raise_incidents_for_detections(sender, *, recording, detections, **kwargs) -
             incident_raise_or_extend(detection=detection)
         except Exception:
             logger.exception("detection %s of recording %s: raising its incident failed", detection.pk, recording.pk)
+
+
+def recheck_consoles_of_member(sender, *, instance, **kwargs) -> None:
+    """A membership was added, changed or removed (site deletions included): its user's consoles recheck."""
+    access_changed_broadcast(user_id=instance.user_id)
+
+
+def recheck_consoles_of_user(sender, *, instance, update_fields=None, **kwargs) -> None:
+    """A user was saved (deactivated, made admin, new password): their consoles recheck; not for a login stamp."""
+    if update_fields is not None and set(update_fields) <= {"last_login"}:
+        return
+    access_changed_broadcast(user_id=instance.pk)
+
+
+def recheck_consoles_after_sign_out(sender, *, user, **kwargs) -> None:
+    """Signed out in one tab: the consoles of that session close instead of streaming on."""
+    if user is not None:
+        access_changed_broadcast(user_id=user.pk)

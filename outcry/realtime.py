@@ -22,8 +22,9 @@ def register_server_loop(loop: asyncio.AbstractEventLoop) -> None:
         _server_loop = loop
 
 
-def broadcast_after_commit(group: str, message: dict[str, Any]) -> None:
-    transaction.on_commit(lambda: group_send(group, message))
+def broadcast_after_commit(group: str, message: dict[str, Any], *, robust: bool = False) -> None:
+    """``group_send`` once the transaction commits; ``robust``: a failed send is logged, not raised."""
+    transaction.on_commit(lambda: group_send(group, message), robust=robust)
 
 
 def group_send(group: str, message: dict[str, Any]) -> None:

@@ -3,6 +3,7 @@
 import json
 
 import pytest
+from asgiref.sync import sync_to_async
 from channels.layers import channel_layers
 from channels.routing import URLRouter
 from channels.testing import WebsocketCommunicator
@@ -40,3 +41,24 @@ async def next_incident_message(communicator: WebsocketCommunicator, timeout: fl
     message = json.loads(await communicator.receive_from(timeout=timeout))
     assert message["type"] == "incident.changed", message
     return message
+
+
+async def browser_console(user):
+    """(Django test client, communicator): a signed-in browser's /ws/console/ through the project's ASGI
+    app with its session cookie, as in production; connected, nothing received yet."""
+    from django.conf import settings
+    from django.test import Client
+
+    from outcry import tasking
+    from outcry.asgi import application
+
+    tasking.stop_embedded_beat()  # importing outcry.asgi starts the embedded beat: not wanted in tests
+    client = Client()
+    await sync_to_async(client.force_login)(user)
+    cookie = f"{settings.SESSION_COOKIE_NAME}={client.cookies[settings.SESSION_COOKIE_NAME].value}"
+    communicator = WebsocketCommunicator(
+        application, "/ws/console/", headers=[(b"cookie", cookie.encode()), (b"origin", b"http://127.0.0.1")]
+    )
+    connected, _ = await communicator.connect(timeout=5)
+    assert connected
+    return client, communicator

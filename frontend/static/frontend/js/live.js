@@ -3,6 +3,7 @@
 const PING_INTERVAL_MS = 25000;
 const BACKOFF_MS = [1000, 2000, 4000, 8000, 15000, 30000];
 const UNAUTHENTICATED = 4401; // close code of /ws/console/ for a visitor without a session
+const ACCESS_CHANGED = 4409; // the user's sites or roles changed: reconnect at once for the new set
 
 /**
  * new LiveConnection({onMessage, onReconnect, onState}).start()
@@ -75,6 +76,10 @@ export class LiveConnection {
       if (event.code === UNAUTHENTICATED) {
         // Signed out (here or elsewhere) or the session expired: sign in again, then come back.
         window.location.assign(`/login/?next=${encodeURIComponent(window.location.pathname)}`);
+        return;
+      }
+      if (event.code === ACCESS_CHANGED) {
+        this.connect(); // onReconnect then refetches what the page shows, under the new access
         return;
       }
       this.scheduleRetry();
