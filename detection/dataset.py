@@ -149,4 +149,8 @@ def read_split(path: str | Path, records: list[Record]) -> Split:
     missing = [file for name in SPLIT_NAMES for file in document[name]["files"] if file not in by_file]
     if missing:
         raise ValueError(f"{len(missing)} files of the split are not in the data folder, e.g. {missing[0]}")
+    listed = Counter(file for name in SPLIT_NAMES for file in document[name]["files"])
+    twice = sorted(file for file, count in listed.items() if count > 1)
+    if twice:
+        raise ValueError(f"{len(twice)} files sit in two parts of the split (or twice in one), e.g. {twice[0]}")
     return Split(*([by_file[file] for file in document[name]["files"]] for name in SPLIT_NAMES))

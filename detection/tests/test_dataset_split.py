@@ -107,6 +107,19 @@ def test_read_split_refuses_unknown_files(tmp_path):
         read_split(tmp_path / "split.json", records[1:])
 
 
+def test_read_split_refuses_a_file_in_two_parts(tmp_path):
+    import json
+
+    write_tiny_dataset(tmp_path / "data")
+    records = read_records(tmp_path / "data")
+    write_split(split_records(records, seed=2), tmp_path / "split.json")
+    document = json.loads((tmp_path / "split.json").read_text())
+    document["train"]["files"].append(document["test"]["files"][0])  # a test file leaked into training
+    (tmp_path / "split.json").write_text(json.dumps(document))
+    with pytest.raises(ValueError, match="sit in two parts"):
+        read_split(tmp_path / "split.json", records)
+
+
 def test_tiny_fixture_metadata_is_readable(tmp_path):
     write_tiny_dataset(tmp_path)
     with (tmp_path / "metadata.csv").open() as handle:

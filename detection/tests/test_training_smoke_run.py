@@ -154,6 +154,49 @@ def test_refit_refuses_recipe_options_and_a_folder_that_is_not_a_run(tmp_path):
     assert not (tmp_path / "out").exists()
 
 
+def test_split_file_trains_and_scores_on_that_split_whatever_the_seed(tmp_path):
+    from detection.dataset import read_records, split_records, write_split
+
+    data = write_tiny_dataset(tmp_path / "data")
+    records = read_records(data)
+    assert split_records(records, seed=3) != split_records(records, seed=7)  # else the test proves nothing
+    write_split(split_records(records, seed=3), tmp_path / "fixed.json", seed=3)
+
+    out = _train_tiny(tmp_path, "--epochs", "1", "--seed", "7", "--split-file", str(tmp_path / "fixed.json"))
+
+    written, fixed = json.loads((out / "split.json").read_text()), json.loads((tmp_path / "fixed.json").read_text())
+    assert written == fixed  # seed 3's split (and its seed), not seed 7's
+    metrics = json.loads((out / "metrics.json").read_text())
+    assert metrics["config"]["seed"] == 7 and metrics["split_file"] == str(tmp_path / "fixed.json")
+    assert metrics["split"]["test"]["files"] == len(fixed["test"]["files"])
+    assert "The split was read from" in (out / "MODEL_CARD.md").read_text()
+
+
+@pytest.mark.parametrize(
+    "content, message",
+    [
+        (None, "No such file"),
+        ("not json", "not a split of this data folder"),
+        ('{"train": {"files": ["scream/nope.wav"]}, "val": {"files": []}, "test": {"files": []}}',
+         "not in the data folder"),
+    ],
+)  # fmt: skip
+def test_split_file_that_does_not_fit_the_data_is_refused_and_nothing_is_written(tmp_path, content, message):
+    from django.core.management.base import CommandError
+
+    data = write_tiny_dataset(tmp_path / "data")
+    split_file = tmp_path / "split.json"
+    if content is not None:
+        split_file.write_text(content)
+    with pytest.raises(CommandError, match=message):
+        call_command("train_detector", "--data", str(data), "--out", str(tmp_path / "out"), "--split-file",
+                     str(split_file))  # fmt: skip
+    assert not (tmp_path / "out").exists()
+    with pytest.raises(CommandError, match="drop --split-file"):
+        call_command("train_detector", "--data", str(data), "--refit-from", str(tmp_path), "--split-file",
+                     str(split_file))  # fmt: skip
+
+
 def _fake_run(tmp_path, metrics: dict):
     """A run folder with a real split of the tiny set and the given metrics.json."""
     from detection.dataset import read_records, split_records, write_split

@@ -112,6 +112,12 @@ def write_model_card(path: Path, *, metrics: dict, records: list[Record], split:
     for name, part in split.parts().items():
         screams = sum(record.label for record in part)
         lines.append(f"| {name} | {len(part)} | {screams} | {len(part) - screams} | {len({r.group for r in part})} |")
+    if metrics.get("split_file"):
+        lines += [
+            "",
+            f"The split was read from `{metrics['split_file']}` rather than drawn from this run's seed, so this"
+            " run is scored on the same held-out part as the runs it is compared with.",
+        ]
     refit = metrics.get("refit_from")
     if refit:
         lines += ["", *_refit_lines(refit, training)]

@@ -40,10 +40,24 @@ class RunOptions:
     command: str = ""
     # A finished run whose recipe, split, stopping epoch and thresholds a refit on train + val reuses.
     refit_from: Path | None = None
+    # A split.json to train and score on instead of drawing one from the seed (to compare seeds fairly).
+    split_file: Path | None = None
 
 
 class RefitError(ValueError):
     """The run named by --refit-from cannot be refitted (missing files, no best epoch, other data)."""
+
+
+class SplitFileError(ValueError):
+    """The file named by --split-file is not a split of this data folder."""
+
+
+def split_from_file(path: Path, records: list) -> tuple[Split, int | None]:
+    """The split written in ``path`` for ``records`` and the seed it was drawn with."""
+    try:
+        return read_split(path, records), json.loads(path.read_text(encoding="utf-8")).get("seed")
+    except (OSError, ValueError, KeyError, TypeError, AttributeError) as error:
+        raise SplitFileError(f"{path}: not a split of this data folder ({error})") from error
 
 
 @dataclass
@@ -208,14 +222,18 @@ def run_training(options: RunOptions, log: Callable[[str], None] = print) -> dic
             init_checkpoint=config.init_checkpoint,
         )
         split, config = refit.split, refit.config
+        split_seed = json.loads((refit.run_dir / "split.json").read_text(encoding="utf-8")).get("seed")
         log(
             f"refit on train + val of {refit.run_dir}: its recipe and split, {config.stop_epoch} epochs (its best),"
             f" its validation thresholds {', '.join(f'{k} {v:.3f}' for k, v in refit.thresholds.items())}"
         )
+    elif options.split_file is not None:
+        split, split_seed = split_from_file(options.split_file, records)
+        log(f"split read from {options.split_file} (drawn with seed {split_seed}), not from seed {config.seed}")
     else:
-        split = split_records(records, seed=config.seed)
+        split, split_seed = split_records(records, seed=config.seed), config.seed
     out_dir.mkdir(parents=True, exist_ok=True)
-    write_split(split, out_dir / "split.json", seed=config.seed)
+    write_split(split, out_dir / "split.json", seed=split_seed)
     for name, part in split.parts().items():
         log(f"{name}: {len(part)} files, {sum(r.label for r in part)} screams, {len({r.group for r in part})} groups")
 
@@ -345,6 +363,7 @@ def run_training(options: RunOptions, log: Callable[[str], None] = print) -> dic
         "data_dir": str(options.data_dir),
         "config": asdict(config),
         "split": {name: {"files": len(p), "screams": sum(r.label for r in p)} for name, p in split.parts().items()},
+        "split_file": str(options.split_file) if options.split_file else None,
         "training": {
             "epochs_run": result.epochs_run,
             "best_epoch": result.best_epoch,

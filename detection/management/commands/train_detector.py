@@ -10,6 +10,7 @@ TRAIN_EXTRA_MISSING = "Training needs the train extra: pip install -e '.[train]'
 # What a refit reads from its validation run rather than from the command line.
 REFIT_RECIPE_OPTIONS = (
     "seed",
+    "split_file",
     "epochs",
     "patience",
     "batch_size",
@@ -71,6 +72,13 @@ class Command(BaseCommand):
             " validation thresholds (RUN: a finished run folder); with --init-from, start from that checkpoint"
             " instead of RUN's warm start (to refit a warm-started run from the refit of its first stage)",
         )
+        parser.add_argument(
+            "--split-file",
+            type=Path,
+            default=None,
+            help="train and score on the split in this split.json (e.g. detection/weights/split.json) instead of"
+            " drawing one from --seed, so runs with other seeds are compared on the same held-out part",
+        )
         parser.add_argument("--threads", type=int, default=2, help="torch and ONNX Runtime threads")
         parser.add_argument("--ship", action="store_true", help="copy the chosen model and card to detection/weights/")
         parser.add_argument("--no-progress", action="store_true", help="no progress bars (logs)")
@@ -86,7 +94,7 @@ class Command(BaseCommand):
             import torchvision  # noqa: F401
         except ImportError as error:
             raise CommandError(TRAIN_EXTRA_MISSING) from error
-        from detection.training.pipeline import RefitError, RunOptions, command_line, run_training
+        from detection.training.pipeline import RefitError, RunOptions, SplitFileError, command_line, run_training
         from detection.training.train import TrainConfig
 
         data_dir: Path = options["data"]
@@ -134,8 +142,9 @@ class Command(BaseCommand):
                     progress=not options["no_progress"],
                     command=command_line(),
                     refit_from=options["refit_from"],
+                    split_file=options["split_file"],
                 ),
                 log=_log,
             )
-        except RefitError as error:
+        except (RefitError, SplitFileError) as error:
             raise CommandError(str(error)) from error
