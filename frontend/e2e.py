@@ -218,6 +218,24 @@ def seed_operator(server: Server, *, sensors: int = 1) -> dict:
     return json.loads(result.stdout.strip().splitlines()[-1]) | {"password": password}
 
 
+_SEED_ADMIN = """
+import django
+django.setup()
+from outcry.services import api_token_create
+from outcry.models import User
+admin = User.objects.create_superuser(username="admin-{tag}", password=None, email="admin-{tag}@example.org")
+print(api_token_create(user=admin, name="e2e")[1])
+"""
+
+
+def seed_admin_token(server: Server) -> str:
+    """The API token of a new platform administrator (no password: it cannot sign in to a page)."""
+    result = run_python(_SEED_ADMIN.format(tag=secrets.token_hex(3)), env=server.env, timeout=120)
+    if result.returncode != 0:
+        raise RuntimeError(f"seeding the admin failed:\n{result.stderr[-4000:]}")
+    return result.stdout.strip().splitlines()[-1]
+
+
 # --- HTTP ----------------------------------------------------------------------------------------
 
 
@@ -243,6 +261,9 @@ class ApiClient:
             urllib.request.Request(self.base_url + path, data=data, headers=headers, method="POST"), timeout
         )
 
+    def delete(self, path: str, timeout: float = 30) -> dict:
+        return self._send(urllib.request.Request(self.base_url + path, headers=self.headers, method="DELETE"), timeout)
+
     def upload(self, sensor_id: int, audio: bytes, filename: str = "scream.wav", timeout: float = 60) -> dict:
         """POST /api/v1/recordings/ as multipart/form-data (file + sensor): the 202 body."""
         boundary = uuid.uuid4().hex
@@ -258,6 +279,16 @@ class ApiClient:
             self.base_url + "/api/v1/recordings/", data=b"".join(parts), headers=headers, method="POST"
         )
         return self._send(request, timeout)
+
+
+def sign_in_to_console(page, base_url: str, username: str, password: str) -> None:
+    """Through the login page to the console (a Playwright page), until its websocket is live."""
+    page.goto(f"{base_url}/login/")
+    page.fill("#id_username", username)
+    page.fill("#id_password", password)
+    page.click("button[type=submit]")
+    page.wait_for_url(f"{base_url}/")
+    page.wait_for_selector("#conn[data-state=live]", timeout=20_000)
 
 
 def session_cookie(base_url: str, username: str, password: str) -> str:

@@ -18,17 +18,6 @@ INCIDENT_TIMEOUT_MS = 90_000  # analysis on a busy 2-core machine, model loading
 
 
 @pytest.fixture
-def browser():
-    playwright_api = pytest.importorskip("playwright.sync_api")
-    if not e2e.CHROMIUM.exists():
-        pytest.skip("needs Chromium at /usr/bin/chromium (apt-get install -y chromium)")
-    with playwright_api.sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=str(e2e.CHROMIUM), args=e2e.CHROMIUM_ARGS)
-        yield browser
-        browser.close()
-
-
-@pytest.fixture
 def scream_wav() -> bytes:
     missing = e2e.shipped_model_missing()
     if missing:
@@ -57,12 +46,7 @@ def test_uploaded_scream_appears_live_in_the_console_and_is_acknowledged_there(s
     sensor_id = operator["sensors"][0]
     page = browser.new_context(viewport={"width": 1440, "height": 900}).new_page()
 
-    page.goto(f"{server.base_url}/login/")
-    page.fill("#id_username", operator["username"])
-    page.fill("#id_password", operator["password"])
-    page.click("button[type=submit]")
-    page.wait_for_url(f"{server.base_url}/")
-    page.wait_for_selector("#conn[data-state=live]", timeout=20_000)
+    e2e.sign_in_to_console(page, server.base_url, operator["username"], operator["password"])
     page.wait_for_selector("#feed-empty:not([hidden])")
     page.evaluate("window.__sameDocument = true")  # gone if the page reloads
     page.screenshot(path=tmp_path / "1-console-empty.png")

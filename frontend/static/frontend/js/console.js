@@ -468,4 +468,6 @@ const liveBanner = document.getElementById("live-lost");
 function onLiveState(state, connectedBefore) {
   liveBanner.hidden = state === "live" || !connectedBefore;
 }
-new LiveConnection({ onMessage: onLiveMessage, onReconnect: loadFeed, onState: onLiveState }).start();
+// After a reconnect the user's sites may have changed (close code 4409): reload both lists.
+const reloadAll = () => Promise.all([loadFeed(), loadSensors()]);
+new LiveConnection({ onMessage: onLiveMessage, onReconnect: reloadAll, onState: onLiveState }).start();

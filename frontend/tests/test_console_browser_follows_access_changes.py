@@ -1,0 +1,40 @@
+"""In headless Chromium: an operator removed from their site while the console is open stops seeing
+its incidents at once, without reloading the page (the socket closes with 4409, the page reconnects
+and reloads what it shows under the new access)."""
+
+import pytest
+
+from frontend import e2e
+from outcry.tests.django_subprocess import run_manage
+
+pytestmark = [pytest.mark.browser, pytest.mark.slow]
+
+
+@pytest.fixture
+def server(tmp_path):
+    with e2e.embedded_server(tmp_path / "var", tmp_path) as server:
+        yield server
+
+
+def test_operator_removed_from_the_site_loses_its_incidents_live(server, browser, tmp_path):
+    operator = e2e.seed_operator(server)
+    admin = e2e.ApiClient(server.base_url, e2e.seed_admin_token(server))
+    slug = admin.get(f"/api/v1/sites/{operator['site']}/")["slug"]
+    raised = run_manage("demo_incident", "--site", slug, "--score", "0.95", env=server.env)
+    assert raised.returncode == 0, raised.stderr[-2000:]
+    page = browser.new_context(viewport={"width": 1440, "height": 900}).new_page()
+    e2e.sign_in_to_console(page, server.base_url, operator["username"], operator["password"])
+    page.locator(".incident-card").first.wait_for(timeout=20_000)
+    page.evaluate("window.__sameDocument = true")  # gone if the page reloads
+    page.screenshot(path=tmp_path / "1-member.png")
+
+    memberships = admin.get(f"/api/v1/memberships/?site={operator['site']}")["results"]
+    (membership,) = [m for m in memberships if m["username"] == operator["username"]]
+    admin.delete(f"/api/v1/memberships/{membership['id']}/")
+
+    page.wait_for_selector("#feed-empty:not([hidden])", timeout=15_000)
+    page.wait_for_selector("#conn[data-state=live]", timeout=15_000)
+    page.screenshot(path=tmp_path / "2-removed.png")
+    assert page.locator(".incident-card").count() == 0
+    assert page.evaluate("window.__sameDocument") is True
+    assert "No sensors on your sites." in page.locator("#sensors").inner_text()
