@@ -281,13 +281,18 @@ class ApiClient:
         return self._send(request, timeout)
 
 
-def sign_in_to_console(page, base_url: str, username: str, password: str) -> None:
-    """Through the login page to the console (a Playwright page), until its websocket is live."""
-    page.goto(f"{base_url}/login/")
+def sign_in(page, base_url: str, username: str, password: str, next_path: str = "/") -> None:
+    """Through the login page (a Playwright page) to ``next_path``."""
+    page.goto(f"{base_url}/login/?next={next_path}")
     page.fill("#id_username", username)
     page.fill("#id_password", password)
     page.click("button[type=submit]")
-    page.wait_for_url(f"{base_url}/")
+    page.wait_for_url(f"{base_url}{next_path}")
+
+
+def sign_in_to_console(page, base_url: str, username: str, password: str) -> None:
+    """Signed in on the console, once its websocket is live."""
+    sign_in(page, base_url, username, password)
     page.wait_for_selector("#conn[data-state=live]", timeout=20_000)
 
 

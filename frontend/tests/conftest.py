@@ -6,12 +6,18 @@ from frontend import e2e
 
 
 @pytest.fixture
-def browser():
-    """Headless Debian Chromium driven by Playwright (skipped, saying why, without either)."""
+def playwright():
+    """Playwright, with Debian's Chromium present (skipped, saying why, without either)."""
     playwright_api = pytest.importorskip("playwright.sync_api")
     if not e2e.CHROMIUM.exists():
         pytest.skip("needs Chromium at /usr/bin/chromium (apt-get install -y chromium)")
     with playwright_api.sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=str(e2e.CHROMIUM), args=e2e.CHROMIUM_ARGS)
-        yield browser
-        browser.close()
+        yield playwright
+
+
+@pytest.fixture
+def browser(playwright):
+    """Headless Chromium with the usual flags."""
+    browser = playwright.chromium.launch(executable_path=str(e2e.CHROMIUM), args=e2e.CHROMIUM_ARGS)
+    yield browser
+    browser.close()

@@ -29,11 +29,7 @@ ALERT_TIMEOUT_MS = 60_000
 
 
 def sign_in(page, server: LiveServer, username: str, next_path: str) -> None:
-    page.goto(f"{server.http}/login/?next={next_path}")
-    page.fill("#id_username", username)
-    page.fill("#id_password", PASSWORD)
-    page.click("button[type=submit]")
-    page.wait_for_url(f"{server.http}{next_path}")
+    e2e.sign_in(page, server.http, username, PASSWORD, next_path)
 
 
 def microphone_scream_reaches_console(playwright, server: LiveServer, wav: Path, shots: Path) -> None:
@@ -68,15 +64,6 @@ def microphone_scream_reaches_console(playwright, server: LiveServer, wav: Path,
         microphone.wait_for_selector("#mic-state[data-state=idle]")
     finally:
         browser.close()
-
-
-@pytest.fixture
-def playwright():
-    playwright_api = pytest.importorskip("playwright.sync_api")
-    if not e2e.CHROMIUM.exists():
-        pytest.skip("needs Chromium at /usr/bin/chromium (apt-get install -y chromium)")
-    with playwright_api.sync_playwright() as playwright:
-        yield playwright
 
 
 @pytest.fixture
