@@ -1,6 +1,7 @@
 """The operator console's websocket: live incident changes of the user's sites."""
 
 import asyncio
+import logging
 from importlib import import_module
 
 from channels.auth import get_user
@@ -13,6 +14,8 @@ from alerts.policy import allowed_actions
 from alerts.selectors import console_sites
 from detection.streaming.services import site_sensors_group
 from outcry.selectors import active_user
+
+logger = logging.getLogger(__name__)
 
 UNAUTHENTICATED = 4401
 # The user's sites or roles changed: the browser reconnects at once and gets the new set.
@@ -75,10 +78,16 @@ class ConsoleConsumer(AsyncJsonWebsocketConsumer):
     async def _recheck_access(self) -> None:
         if self.closing:
             return
-        user = await self._current_user()
+        try:
+            user = await self._current_user()
+            changed = user is not None and await database_sync_to_async(console_sites)(user=user) != self.sites
+        except Exception:
+            # A database blip must not cut operators off their alerts: the next check tries again.
+            logger.warning("console of user %s: access check failed", self.user_id, exc_info=True)
+            return
         if user is None:
             code = UNAUTHENTICATED
-        elif await database_sync_to_async(console_sites)(user=user) != self.sites:
+        elif changed:
             code = ACCESS_CHANGED
         else:
             return

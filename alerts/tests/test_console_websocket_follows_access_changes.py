@@ -3,6 +3,7 @@
 import pytest
 from asgiref.sync import sync_to_async
 from django.contrib.sessions.models import Session
+from django.db import OperationalError
 from django.utils import timezone
 
 from alerts.consumers import ACCESS_CHANGED, UNAUTHENTICATED, ConsoleConsumer
@@ -117,3 +118,21 @@ async def test_a_session_that_ends_silently_is_closed_by_the_periodic_check(worl
     await sync_to_async(Session.objects.all().delete)()
 
     assert await communicator.receive_output(timeout=5) == CLOSED_UNAUTHENTICATED
+
+
+async def test_a_failed_check_keeps_the_console_open_and_the_next_one_runs(world, monkeypatch):
+    monkeypatch.setattr(ConsoleConsumer, "access_recheck_s", 0.1)
+    calls = []
+
+    async def database_down(self):
+        calls.append(1)
+        raise OperationalError("the database is restarting")
+
+    monkeypatch.setattr(ConsoleConsumer, "_current_user", database_down)
+    communicator, _ = await connected_console(world["operator"])
+
+    assert await communicator.receive_nothing(timeout=0.5)
+    assert len(calls) >= 2  # checks go on after a failure
+    await communicator.send_json_to({"type": "ping"})
+    assert await communicator.receive_json_from(timeout=5) == {"type": "pong"}
+    await communicator.disconnect()
