@@ -57,7 +57,7 @@ install-train: $(VENV)/.installed-train
 run: install
 	$(PY) manage.py migrate --noinput
 	$(PY) manage.py collectstatic --noinput --verbosity 0
-	$(PY) manage.py seed_demo
+	$(PY) manage.py seed_demo --base-url http://$(HOST):$(PORT)
 	@echo
 	@echo "Outcry is starting at http://$(HOST):$(PORT)/  (admin: /admin/, API docs: /api/docs/, health: /readyz)"
 	@echo "Log in with one of the demo accounts above. Stop with Ctrl-C."

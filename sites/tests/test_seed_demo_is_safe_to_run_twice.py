@@ -58,3 +58,10 @@ def test_the_riverside_operator_sees_only_riverside(db, client_for):
     response = client_for(User.objects.get(username="riverside")).get("/api/v1/sites/")
 
     assert [site["slug"] for site in response.json()["results"]] == ["riverside-plant"]
+
+
+def test_printed_links_point_where_the_server_listens(db):
+    output = _seed("--base-url", "http://0.0.0.0:8765/")
+
+    assert "http://0.0.0.0:8765/api/docs/" in output and "http://0.0.0.0:8765/api/v1/auth/token/" in output
+    assert ":8000" not in output

@@ -66,9 +66,14 @@ class Command(BaseCommand):
         parser.add_argument(
             "--reset-passwords", action="store_true", help="Set existing demo users' passwords back to the demo ones."
         )
+        parser.add_argument(
+            "--base-url",
+            default="http://127.0.0.1:8000",
+            help="Where the server will listen, for the links printed with the logins (make run passes its own).",
+        )
 
     @transaction.atomic
-    def handle(self, *args, reset_passwords: bool = False, **options):
+    def handle(self, *args, reset_passwords: bool = False, base_url: str = "http://127.0.0.1:8000", **options):
         if not settings.EMBEDDED:
             self.stderr.write(self.style.WARNING("Not in embedded mode: these demo passwords are public."))
         sites = {spec["slug"]: self._site(spec) for spec in SITES}
@@ -76,7 +81,7 @@ class Command(BaseCommand):
             user = self._user(username, password, reset_password=reset_passwords)
             for slug, role in roles.items():
                 self._membership(user, sites[slug], role)
-        self._print_logins()
+        self._print_logins(base_url.rstrip("/"))
 
     def _site(self, spec: dict) -> Site:
         site = Site.objects.filter(slug=spec["slug"]).first()
@@ -112,7 +117,7 @@ class Command(BaseCommand):
         if not Membership.objects.filter(user=user, site=site).exists():
             membership_create(user=user, site=site, role=role)
 
-    def _print_logins(self) -> None:
+    def _print_logins(self, base_url: str) -> None:
         rows = [("username", "password", "what they can do")] + [(u, p, d) for u, p, d, _ in USERS]
         widths = [max(len(row[column]) for row in rows) for column in range(3)]
         lines = ["  ".join(cell.ljust(width) for cell, width in zip(row, widths, strict=True)).rstrip() for row in rows]
@@ -122,8 +127,8 @@ class Command(BaseCommand):
         for line in lines:
             self.stdout.write(f"  {line}")
         self.stdout.write("")
-        self.stdout.write("  Outcry     http://127.0.0.1:8000/")
-        self.stdout.write("  Admin      http://127.0.0.1:8000/admin/")
-        self.stdout.write("  API docs   http://127.0.0.1:8000/api/docs/")
+        self.stdout.write(f"  Outcry     {base_url}/")
+        self.stdout.write(f"  Admin      {base_url}/admin/")
+        self.stdout.write(f"  API docs   {base_url}/api/docs/")
         self.stdout.write("  API token  curl -X POST -d username=operator -d password=outcry-operator \\")
-        self.stdout.write("                  http://127.0.0.1:8000/api/v1/auth/token/")
+        self.stdout.write(f"                  {base_url}/api/v1/auth/token/")
