@@ -105,3 +105,34 @@ def test_silent_files_are_scored_not_failed(data_dir, tiny_model):
     write_wav(data_dir / "non_scream" / "silence.wav", np.zeros(16000, np.float32))
     out, err = evaluate("--data", data_dir, "--model", tiny_model)
     assert "8 files, 7 scored, 1 failed" in out and "silence.wav" not in err
+
+
+def test_mix_seed_also_scores_every_scream_mixed_at_four_snrs_reproducibly(data_dir, tiny_model, tmp_path):
+    out, _ = evaluate(
+        "--data", data_dir, "--model", tiny_model, "--mix-seed", 5, "--json", tmp_path / "a.json"
+    )  # fmt: skip
+    evaluate("--data", data_dir, "--model", tiny_model, "--mix-seed", 5, "--json", tmp_path / "b.json")
+
+    assert "(mix seed 5): 12 files, recall" in out and "clean + mixed files:" in out
+    first, again = (json.loads((tmp_path / name).read_text()) for name in ("a.json", "b.json"))
+    assert first["mix_seed"] == 5
+    mixed, both = first["mixed_report"]["mixed"], first["mixed_report"]["all"]
+    assert mixed["overall"]["count"] == 12  # 3 screams x 0, 5, 10, 20 dB
+    assert [row["screams"] for row in mixed["per_snr"]] == [3, 3, 3, 3]
+    assert both["overall"]["count"] == 6 + 12 and both["overall"]["negatives"] == 3
+    assert first["mixed_report"] == again["mixed_report"]
+    # The tiny model hears the loud bursts of two screams through noise; the quiet one stays missed.
+    assert 0 < mixed["overall"]["recall"] < 1
+
+
+def test_mix_seed_needs_screams_and_backgrounds(data_dir, tiny_model):
+    for path in (data_dir / "non_scream").iterdir():
+        path.unlink()
+    with pytest.raises(CommandError, match="--mix-seed needs screams and non-screams"):
+        evaluate("--data", data_dir, "--model", tiny_model, "--mix-seed", 1)
+
+
+def test_without_mix_seed_nothing_is_mixed(data_dir, tiny_model, tmp_path):
+    out, _ = evaluate("--data", data_dir, "--model", tiny_model, "--json", tmp_path / "r.json")
+    assert "mixed" not in out
+    assert json.loads((tmp_path / "r.json").read_text())["mixed_report"] is None

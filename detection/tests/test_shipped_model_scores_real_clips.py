@@ -60,3 +60,41 @@ def test_shipped_model_scores_held_out_non_screams_low(engine):
     scores = {file: _file_score(engine, file) for file in NON_SCREAMS}
     quiet = [file for file, score in scores.items() if score < engine.threshold]
     assert len(quiet) >= len(NON_SCREAMS) - 1, scores
+
+
+def _card_row(card: str, heading: str) -> list[str]:
+    """The cells of the metrics row under ``heading`` in the model card."""
+    section = card.split(f"### {heading}\n", 1)[1]
+    row = next(line for line in section.splitlines() if line.startswith("| ") and line[2].isdigit())
+    return [cell.strip() for cell in row.strip("|").split("|")]
+
+
+@pytest.mark.slow
+def test_evaluate_detector_reproduces_the_model_cards_test_figures(tmp_path):
+    """The card's clean and clean + mixed test rows, recomputed with evaluate_detector from its own command."""
+    import json
+    import re
+    from io import StringIO
+
+    from django.core.management import call_command
+
+    card = (SHIPPED.parent / "MODEL_CARD.md").read_text()
+    mix_seed = re.search(r"evaluate_detector --data \S+ --split-file (\S+) --split test --mix-seed (\d+)", card)
+    assert mix_seed, "the card says how to reproduce its test figures"
+    split_file = Path(settings.BASE_DIR) / mix_seed[1]
+    call_command(
+        "evaluate_detector", "--data", str(DATA), "--model", str(SHIPPED), "--split-file", str(split_file),
+        "--mix-seed", mix_seed[2], "--json", str(tmp_path / "report.json"), stdout=StringIO(), stderr=StringIO(),
+    )  # fmt: skip
+    document = json.loads((tmp_path / "report.json").read_text())
+
+    for heading, overall in [
+        ("Clean test files", document["report"]["overall"]),
+        ("Clean + mixed test files", document["mixed_report"]["all"]["overall"]),
+    ]:
+        files, screams, *figures, confusion = _card_row(card, heading)
+        assert (overall["count"], overall["positives"]) == (int(files), int(screams)), heading
+        names = ("accuracy", "precision", "recall", "f1", "roc_auc")
+        assert [f"{overall[name]:.4f}" for name in names] == figures, heading
+        (tn, fp), (fn, tp) = overall["confusion_matrix"]
+        assert f"{tn} / {fp} / {fn} / {tp}" == confusion, heading

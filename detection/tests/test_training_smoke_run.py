@@ -169,7 +169,9 @@ def test_split_file_trains_and_scores_on_that_split_whatever_the_seed(tmp_path):
     metrics = json.loads((out / "metrics.json").read_text())
     assert metrics["config"]["seed"] == 7 and metrics["split_file"] == str(tmp_path / "fixed.json")
     assert metrics["split"]["test"]["files"] == len(fixed["test"]["files"])
-    assert "The split was read from" in (out / "MODEL_CARD.md").read_text()
+    assert metrics["mix_seeds"] == {"val": 7, "test": 8}
+    card = (out / "MODEL_CARD.md").read_text()
+    assert "The split was read from" in card and "--split test --mix-seed 8` makes the same mixtures" in card
 
 
 @pytest.mark.parametrize(

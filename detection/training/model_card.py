@@ -74,6 +74,16 @@ def _refit_lines(refit: dict, training: dict) -> list[str]:
     return lines
 
 
+def _mix_seed_sentence(metrics: dict) -> str:
+    seed = (metrics.get("mix_seeds") or {}).get("test")
+    if seed is None:
+        return ""
+    return (
+        f" `evaluate_detector --split-file split.json --split test --mix-seed {seed}` makes the same mixtures"
+        " and reproduces this table and the clean + mixed one."
+    )
+
+
 def write_model_card(path: Path, *, metrics: dict, records: list[Record], split: Split) -> Path:
     served = metrics["served"]
     model = metrics["models"][served]
@@ -179,7 +189,8 @@ def write_model_card(path: Path, *, metrics: dict, records: list[Record], split:
         "### Test screams mixed into test backgrounds",
         "Every test scream mixed into a random test background (ambience, weather, machinery, vehicles, crowd,"
         " music, speech) at exactly 0, 5, 10 and 20 dB SNR (RMS over the scream's span), as whole files with 0.5-1.5 s"
-        " of background before and 1 s after the scream; a bucket a-b holds the files mixed at a dB.",
+        " of background before and 1 s after the scream; a bucket a-b holds the files mixed at a dB."
+        + _mix_seed_sentence(metrics),
         "",
         "| SNR | screams | recall |",
         "|---|---|---|",

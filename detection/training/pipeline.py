@@ -266,15 +266,17 @@ def run_training(options: RunOptions, log: Callable[[str], None] = print) -> dic
     export_max_diff = float(np.abs(torch_probabilities - onnx_probabilities).max())
     log(f"exported ONNX vs torch: max |difference| of probabilities {export_max_diff:.2e}")
 
+    # evaluate_detector --mix-seed makes the same mixtures from these seeds (written in metrics and card).
+    mix_seeds = {"val": config.seed, "test": config.seed + 1}
     val_mixed = mixed_scream_files(
         [c for c in clips["val"] if c.record.label == 1],
         [c for c in clips["val"] if c.record.label == 0],
-        seed=config.seed,
+        seed=mix_seeds["val"],
     )
     test_mixed = mixed_scream_files(
         [c for c in clips["test"] if c.record.label == 1],
         [c for c in clips["test"] if c.record.label == 0],
-        seed=config.seed + 1,
+        seed=mix_seeds["test"],
     )
     test_negatives = [c for c in clips["test"] if c.record.label == 0]
     val_negatives = [c for c in clips["val"] if c.record.label == 0]
@@ -364,6 +366,7 @@ def run_training(options: RunOptions, log: Callable[[str], None] = print) -> dic
         "config": asdict(config),
         "split": {name: {"files": len(p), "screams": sum(r.label for r in p)} for name, p in split.parts().items()},
         "split_file": str(options.split_file) if options.split_file else None,
+        "mix_seeds": mix_seeds,
         "training": {
             "epochs_run": result.epochs_run,
             "best_epoch": result.best_epoch,

@@ -62,6 +62,10 @@ def file_window_scores(scorer: OnnxScorer, samples_list: list[np.ndarray], *, ho
     ]
 
 
+# The SNRs at which validation and test screams are mixed into backgrounds (training and evaluate_detector).
+VALIDATION_SNRS_DB = (0.0, 5.0, 10.0, 20.0)
+
+
 @dataclass
 class MixedFile:
     samples: np.ndarray
@@ -74,7 +78,7 @@ class MixedFile:
 
 
 def mixed_scream_files(
-    screams: list, backgrounds: list, *, seed: int, snrs_db: tuple[float, ...] = (0.0, 5.0, 10.0, 20.0)
+    screams: list, backgrounds: list, *, seed: int, snrs_db: tuple[float, ...] = VALIDATION_SNRS_DB
 ) -> list[MixedFile]:
     """Each scream (a ``Clip``) mixed into a random background clip at each SNR, as a whole file: the
     background runs 1 s before and after the scream; the SNR is over the scream's span."""

@@ -35,11 +35,11 @@ from detection.training.augment import (
     spec_augment,
 )
 from detection.training.model import build_resnet34
+from detection.training.scoring import VALIDATION_SNRS_DB
 
 HARD_NEGATIVE_CATEGORIES = frozenset(
     {"shouted_speech", "speech", "music_vocals", "laughter", "crowd", "cough", "vocal_other", "animal"}
 )
-VALIDATION_SNRS_DB = (0.0, 5.0, 10.0, 20.0)
 
 
 @dataclass

@@ -8,8 +8,10 @@ training command reports with, so the figures match the model card's.
 """
 
 import sys
+from dataclasses import dataclass
 from pathlib import Path
 
+import numpy as np
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from tqdm import tqdm
@@ -19,6 +21,15 @@ from detection.audio import AudioError, decode_audio
 from detection.dataset import SPLIT_NAMES, read_records, read_split
 from detection.engine import EVALUATION_HOP_S, DetectorEngine, ModelError, get_engine
 from detection.management.commands.detect import probability
+from detection.training.scoring import mixed_scream_files
+
+
+@dataclass
+class DecodedFile:
+    """A file's record and decoded samples, in the shape ``mixed_scream_files`` takes (like a training clip)."""
+
+    record: object
+    samples: np.ndarray
 
 
 def decibels(text: str) -> float | None:
@@ -40,6 +51,13 @@ class Command(BaseCommand):
         parser.add_argument("--split", choices=SPLIT_NAMES, help="which part of --split-file (default test)")
         parser.add_argument("--plots", metavar="DIR", help="write confusion.png, roc.png and pr.png here")
         parser.add_argument(
+            "--mix-seed",
+            type=int,
+            metavar="N",
+            help="also score every scream mixed into a background of the same files at 0, 5, 10 and 20 dB SNR,"
+            " as training reports its figures; N picks the mixtures (a run's test figures use its --seed + 1)",
+        )
+        parser.add_argument(
             "--threads",
             type=int,
             metavar="N",
@@ -51,7 +69,7 @@ class Command(BaseCommand):
         engine = self.load_engine(options)
         threshold = options["threshold"] or engine.threshold
 
-        scored, failures = [], []
+        scored, failures, decoded = [], [], []
         negative_window_scores, negative_durations = [], []
         for record in tqdm(records, desc="scoring", unit="file", file=sys.stderr, mininterval=0.5):
             try:
@@ -62,6 +80,8 @@ class Command(BaseCommand):
                 continue
             analysis = engine.analyze(samples, hop_s=EVALUATION_HOP_S, threshold=threshold)
             scored.append((record, analysis.max_score))
+            if options["mix_seed"] is not None:
+                decoded.append(DecodedFile(record, samples))
             if record.label == 0:
                 negative_window_scores.append(analysis.scores)
                 negative_durations.append(analysis.duration_s)
@@ -94,6 +114,16 @@ class Command(BaseCommand):
         )
         self.stdout.write(evaluation.format_report(report))
 
+        mixed_report = None
+        if options["mix_seed"] is not None:
+            mixed_report = self.mixed_report(decoded, engine, threshold, options["mix_seed"], labels, scores)
+            mixed = mixed_report["mixed"]["overall"]
+            self.stdout.write(
+                f"\nscreams mixed into backgrounds of these files at 0, 5, 10 and 20 dB (mix seed"
+                f" {options['mix_seed']}): {mixed['count']} files, recall {mixed['recall']:.4f}"
+            )
+            self.stdout.write(evaluation.format_report(mixed_report["all"], title="clean + mixed files:"))
+
         if options["plots"]:
             paths = evaluation.save_plots(report, labels, scores, options["plots"])
             self.stdout.write("plots: " + ", ".join(str(path) for path in paths))
@@ -110,6 +140,8 @@ class Command(BaseCommand):
                     "files": len(records),
                     "failed": failures,
                     "report": report,
+                    "mix_seed": options["mix_seed"],
+                    "mixed_report": mixed_report,
                     "scores": [
                         {"file": record.file, "label": record.label, "category": record.category, "score": score}
                         for record, score in scored
@@ -120,6 +152,32 @@ class Command(BaseCommand):
             self.stdout.write(f"report: {options['json']}")
         if failures:
             self.stdout.write(f"not analysed (listed on stderr, left out of the metrics): {len(failures)} files")
+
+    def mixed_report(
+        self, decoded: list, engine: DetectorEngine, threshold: float, seed: int, labels: list, scores: list
+    ) -> dict:
+        """Reports of the mixed files alone (recall per SNR) and of clean + mixed files together."""
+        screams = [item for item in decoded if item.record.label == 1]
+        backgrounds = [item for item in decoded if item.record.label == 0]
+        if not screams or not backgrounds:
+            raise CommandError("--mix-seed needs screams and non-screams among the files to mix them.")
+        mixed = mixed_scream_files(screams, backgrounds, seed=seed)
+        mixed_scores = [
+            engine.analyze(item.samples, hop_s=EVALUATION_HOP_S, threshold=threshold).max_score
+            for item in tqdm(mixed, desc="mixed", unit="file", file=sys.stderr, mininterval=0.5)
+        ]
+        snr_db = [item.snr_db for item in mixed]
+        return {
+            "mixed": evaluation.evaluate_scores(
+                labels=[1] * len(mixed), scores=mixed_scores, threshold=threshold, snr_db=snr_db
+            ),
+            "all": evaluation.evaluate_scores(
+                labels=list(labels) + [1] * len(mixed),
+                scores=list(scores) + mixed_scores,
+                threshold=threshold,
+                snr_db=[None] * len(labels) + snr_db,
+            ),
+        }
 
     def select_records(self, options: dict) -> list:
         if options["split"] and not options["split_file"]:
