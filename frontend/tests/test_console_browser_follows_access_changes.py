@@ -38,3 +38,22 @@ def test_operator_removed_from_the_site_loses_its_incidents_live(server, browser
     assert page.locator(".incident-card").count() == 0
     assert page.evaluate("window.__sameDocument") is True
     assert "No sensors on your sites." in page.locator("#sensors").inner_text()
+
+
+def test_operator_added_to_another_site_sees_its_sensors_under_its_name_live(server, browser, tmp_path):
+    operator = e2e.seed_operator(server)
+    admin = e2e.ApiClient(server.base_url, e2e.seed_admin_token(server))
+    page = browser.new_context(viewport={"width": 1440, "height": 900}).new_page()
+    e2e.sign_in_to_console(page, server.base_url, operator["username"], operator["password"])
+    page.wait_for_selector("#sensors .sensor")
+    page.evaluate("window.__sameDocument = true")
+
+    harbour = admin.post("/api/v1/sites/", {"name": "Harbour depot", "slug": "harbour-depot"})
+    admin.post("/api/v1/sensors/", {"site": harbour["id"], "name": "Quay mic"})
+    user_id = admin.get(f"/api/v1/memberships/?site={operator['site']}")["results"][0]["user"]
+    admin.post("/api/v1/memberships/", {"user": user_id, "site": harbour["id"], "role": "viewer"})
+
+    page.wait_for_selector("#sensors h3:has-text('Harbour depot')", timeout=15_000)
+    page.screenshot(path=tmp_path / "added.png")
+    assert "Quay mic" in page.locator("#sensors").inner_text()
+    assert page.evaluate("window.__sameDocument") is True

@@ -235,6 +235,15 @@ function refetchSoon(id) {
 }
 
 function onLiveMessage(message) {
+  if (message.type === "hello") {
+    // The sites and roles of this connection: after a 4409 reconnect they may differ from the page's.
+    config.sites = (message.sites || []).map((site) => ({
+      ...(config.sites || []).find((known) => known.id === site.id),
+      ...site,
+    }));
+    renderSensors(knownSensors); // site names of the sensor panel
+    return;
+  }
   if (message.type === "sensor.status" && message.sensor) {
     onSensorStatus(message.sensor);
     return;
