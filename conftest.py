@@ -22,6 +22,15 @@ def pytest_collection_modifyitems(config, items):
             item.add_marker(skip)
 
 
+@pytest.hookimpl(tryfirst=True)
+def pytest_runtest_teardown(item, nextitem):
+    """Work a test handed to the embedded task pool ends inside that test, before its database is
+    flushed: left running, it writes into the next test (SQLite: "database table is locked")."""
+    from outcry import tasking
+
+    tasking.wait_for_embedded_tasks()
+
+
 @pytest.fixture(autouse=True)
 def _isolated_media(settings, tmp_path):
     settings.MEDIA_ROOT = tmp_path / "media"

@@ -72,7 +72,10 @@ def wait_for_embedded_tasks(timeout: float = 30.0) -> None:
 
     Every pool thread must hold one barrier task at the same moment, which it can only do once it
     has finished what it was running; the queue is FIFO, so everything submitted earlier is done.
+    Returns at once when nothing was ever submitted.
     """
+    if _executor is None:
+        return
     executor = _get_executor()
     threads = executor._max_workers
     barrier = threading.Barrier(threads, timeout=timeout)
