@@ -74,9 +74,9 @@ def wait_for_embedded_tasks(timeout: float = 30.0) -> None:
     has finished what it was running; the queue is FIFO, so everything submitted earlier is done.
     Returns at once when nothing was ever submitted.
     """
-    if _executor is None:
+    executor = _executor
+    if executor is None:
         return
-    executor = _get_executor()
     threads = executor._max_workers
     barrier = threading.Barrier(threads, timeout=timeout)
     futures = [executor.submit(barrier.wait) for _ in range(threads)]

@@ -59,6 +59,9 @@ USERS = [
 ]
 
 
+DEFAULT_BASE_URL = "http://127.0.0.1:8000"  # what `make run` serves on unless HOST or PORT say otherwise
+
+
 class Command(BaseCommand):
     help = "Create demo sites, sensors and users (one per role). Safe to run more than once."
 
@@ -68,12 +71,12 @@ class Command(BaseCommand):
         )
         parser.add_argument(
             "--base-url",
-            default="http://127.0.0.1:8000",
+            default=DEFAULT_BASE_URL,
             help="Where the server will listen, for the links printed with the logins (make run passes its own).",
         )
 
     @transaction.atomic
-    def handle(self, *args, reset_passwords: bool = False, base_url: str = "http://127.0.0.1:8000", **options):
+    def handle(self, *args, reset_passwords: bool = False, base_url: str = DEFAULT_BASE_URL, **options):
         if not settings.EMBEDDED:
             self.stderr.write(self.style.WARNING("Not in embedded mode: these demo passwords are public."))
         sites = {spec["slug"]: self._site(spec) for spec in SITES}
