@@ -5,7 +5,8 @@ microphone page, third-party devices), is ``PROTOCOL.md`` beside this file, serv
 ``/api/docs/streaming/``. In short: a text hello ``{"type": "hello", "key" | "token", "sample_rate",
 "format", "channels", "agent"}``, the server's ``ready``, then binary PCM frames of at most one
 second; ``status`` messages come back every second; refusals close with 4400 (bad hello or frame),
-4401 (key), 4408 (no hello), 4409 (replaced), 4413 (frame too big), 4429 (flood).
+4401 (key), 4403 (site paused or retired), 4408 (no hello), 4409 (replaced), 4413 (frame too big),
+4429 (flood).
 
 - ``protocol``: constants, close codes, hello validation.
 - ``buffer``: PCM decoding, a continuous resampler to 16 kHz, the ring buffer.

@@ -46,11 +46,14 @@ def sensor_group(sensor_id: int) -> str:
 _warmed_engines: weakref.WeakSet = weakref.WeakSet()
 
 
-def _authenticate(hello: Hello) -> tuple[Sensor, object] | None:
-    """The sensor the hello authenticates as and the engine to score with; None = refused."""
+def _authenticate(hello: Hello) -> tuple[Sensor, object]:
+    """The sensor the hello authenticates as and the engine to score with; ProtocolError = refused."""
     sensor = sensor_from_stream_token(hello.token) if hello.token else sensor_from_key(hello.key or "")
     if sensor is None:
-        return None
+        raise ProtocolError(CloseCode.UNAUTHORIZED, "invalid, revoked or disabled sensor key")
+    refusal = services.site_inactive_refusal(sensor.site)
+    if refusal is not None:  # before loading the model: a refused sensor costs nothing
+        raise refusal
     engine = detection_engine.get_engine()
     if engine not in _warmed_engines:
         # The first STFT and the first inference are slow (caches, allocations): pay for them here,
@@ -141,13 +144,10 @@ class SensorStreamConsumer(AsyncWebsocketConsumer):
         self._hello_timer.cancel()  # the deadline is for saying hello; loading the model may take longer
         hello = protocol.parse_hello(text_data)
         try:
-            authenticated = await sync_to_async(_authenticate, thread_sensitive=False)(hello)
+            self.sensor, self.engine = await sync_to_async(_authenticate, thread_sensitive=False)(hello)
         except ModelError as exc:
             logger.error("sensor stream refused: %s", exc)
             raise ProtocolError(CloseCode.UNAVAILABLE, "the server has no usable detection model") from exc
-        if authenticated is None:
-            raise ProtocolError(CloseCode.UNAUTHORIZED, "invalid, revoked or disabled sensor key")
-        self.sensor, self.engine = authenticated
         self.hello = hello
         self.session = StreamSession(
             hello, threshold=_threshold(self.sensor, self.engine), keep_audio=self.sensor.site.keep_stream_audio
@@ -285,11 +285,11 @@ class SensorStreamConsumer(AsyncWebsocketConsumer):
             await self._keep_audio()
             if time.monotonic() >= next_key_check:
                 next_key_check = time.monotonic() + self.key_recheck_s
-                allowed = await sync_to_async(services.sensor_stream_allowed, thread_sensitive=False)(
+                refusal = await sync_to_async(services.sensor_stream_refusal, thread_sensitive=False)(
                     sensor_id=self.sensor.pk, key_lookup_id=self.sensor.key_lookup_id
                 )
-                if not allowed:
-                    await self.refuse(CloseCode.UNAUTHORIZED, "the sensor key was revoked or the sensor disabled")
+                if refusal is not None:
+                    await self.refuse(refusal.code, refusal.reason)
 
     async def _heartbeat(self, level: float) -> None:
         try:

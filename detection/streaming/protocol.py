@@ -32,6 +32,7 @@ class CloseCode:
 
     BAD_MESSAGE = 4400  # malformed hello, unsupported rate/format/channels, bad frame
     UNAUTHORIZED = 4401  # wrong, revoked or disabled key (also when revoked while streaming)
+    SITE_INACTIVE = 4403  # the sensor's site is paused or retired: it takes no audio; retry later
     HELLO_TIMEOUT = 4408  # no hello within HELLO_TIMEOUT_S
     REPLACED = 4409  # the same sensor connected again; the newer connection wins
     FRAME_TOO_BIG = 4413  # a binary frame longer than max_frame_bytes
@@ -40,7 +41,7 @@ class CloseCode:
 
 
 class ProtocolError(Exception):
-    """The client broke the protocol: close with ``code`` and ``reason``."""
+    """The stream must close with ``code`` and ``reason`` (a client broke the protocol, or may not stream now)."""
 
     def __init__(self, code: int, reason: str):
         super().__init__(reason)

@@ -36,9 +36,10 @@ from detection.models import (
     spectrogram_upload_to,
 )
 from detection.signals import detections_stored
+from detection.streaming.protocol import CloseCode, ProtocolError
 from outcry.realtime import broadcast_after_commit
 from outcry.tasking import enqueue
-from sites.models import Sensor
+from sites.models import Sensor, Site, SiteStatus
 from sites.selectors import site_managers
 
 logger = logging.getLogger(__name__)
@@ -318,10 +319,26 @@ def sensor_heartbeat(*, sensor_id: int, level_dbfs: float) -> Sensor | None:
     return Sensor.objects.filter(pk=sensor_id).first()
 
 
-def sensor_stream_allowed(*, sensor_id: int, key_lookup_id: str) -> bool:
-    """Whether the key the stream authenticated with is still the sensor's live key (and it is enabled)."""
-    sensor = Sensor.objects.filter(pk=sensor_id, key_lookup_id=key_lookup_id).first()
-    return sensor is not None and sensor.enabled and sensor.has_active_key
+def site_inactive_refusal(site: Site) -> ProtocolError | None:
+    """Why a sensor of ``site`` may not stream now (the site is paused or retired), or None."""
+    if site.status == SiteStatus.ACTIVE:
+        return None
+    return ProtocolError(
+        CloseCode.SITE_INACTIVE,
+        f"the site '{site.name}' is {site.get_status_display().lower()}; it takes no audio until it is active again",
+    )
+
+
+def sensor_stream_refusal(*, sensor_id: int, key_lookup_id: str) -> ProtocolError | None:
+    """Why an open stream must close now, or None while it may go on.
+
+    The key it authenticated with must still be the sensor's live key, the sensor enabled and its
+    site active (a paused or retired site takes no audio, as it takes no uploads).
+    """
+    sensor = Sensor.objects.select_related("site").filter(pk=sensor_id, key_lookup_id=key_lookup_id).first()
+    if sensor is None or not sensor.enabled or not sensor.has_active_key:
+        return ProtocolError(CloseCode.UNAUTHORIZED, "the sensor key was revoked or the sensor disabled")
+    return site_inactive_refusal(sensor.site)
 
 
 def sensors_mark_offline() -> list[int]:
@@ -329,7 +346,8 @@ def sensors_mark_offline() -> list[int]:
 
     A streaming sensor always has a level; clearing it with a conditional UPDATE claims the
     online-to-offline transition, so two runs (or two workers) never announce a sensor twice, and
-    the next heartbeat makes it online again. The site's managers get one email per transition.
+    the next heartbeat makes it online again. The site's managers get one email per transition,
+    unless the site is paused or retired: its streams were closed on purpose (``site_inactive_refusal``).
     """
     cutoff = timezone.now() - timedelta(seconds=settings.SENSOR_OFFLINE_AFTER_S)
     candidates = list(
@@ -346,7 +364,8 @@ def sensors_mark_offline() -> list[int]:
             sensor.level_dbfs = None
             announced.append(sensor.pk)
             broadcast_after_commit(site_sensors_group(sensor.site_id), sensor_status_message(sensor))
-            transaction.on_commit(lambda sensor=sensor: _notify_offline(sensor))
+            if sensor.site.status == SiteStatus.ACTIVE:
+                transaction.on_commit(lambda sensor=sensor: _notify_offline(sensor))
     return announced
 
 

@@ -21,10 +21,14 @@ def _wav(path, seconds: float) -> str:
 
 
 class ScriptedServer:
-    """Answers hellos with ready; closes the first ``drop_first`` connections after a few frames."""
+    """Answers hellos with ready; closes the first ``drop_first`` connections after a few frames.
 
-    def __init__(self, *, refuse_with: int | None = None, drop_first: int = 0):
+    ``refuse_with`` (code, reason) refuses every hello, or only the first ``refuse_first`` when given.
+    """
+
+    def __init__(self, *, refuse_with: tuple[int, str] | None = None, refuse_first: int = 0, drop_first: int = 0):
         self.refuse_with = refuse_with
+        self.refuse_first = refuse_first
         self.drop_first = drop_first
         self.connections = 0
         self.hellos: list[dict] = []
@@ -34,8 +38,8 @@ class ScriptedServer:
         self.connections += 1
         hello = json.loads(await connection.recv())
         self.hellos.append(hello)
-        if self.refuse_with:
-            await connection.close(self.refuse_with, "invalid, revoked or disabled sensor key")
+        if self.refuse_with and (not self.refuse_first or self.connections <= self.refuse_first):
+            await connection.close(*self.refuse_with)
             return
         await connection.send(json.dumps({"type": "ready", "sensor": {"id": 1, "name": "Test mic", "site": 1}}))
         frames = 0
@@ -79,6 +83,22 @@ async def test_agent_reconnects_and_delivers_what_it_buffered(tmp_path, monkeypa
     assert "level  -40.0 dBFS | scream 0.70" in output
 
 
+@pytest.mark.asyncio
+async def test_agent_keeps_retrying_while_the_site_is_paused(tmp_path, monkeypatch, capsys):
+    monkeypatch.setattr(agent, "BACKOFF_FIRST_S", 0.2)
+    paused = "the site 'Gym' is paused; it takes no audio until it is active again"
+    scripted = ScriptedServer(refuse_with=(4403, paused), refuse_first=2)
+    async with await _serve(scripted) as server:
+        port = server.sockets[0].getsockname()[1]
+        args = agent.parse_args(
+            ["--server", f"ws://127.0.0.1:{port}", "--key", "osk_a_b", "--file", _wav(tmp_path / "a.wav", 1.0)]
+        )
+        assert await asyncio.wait_for(agent.run_agent(args), timeout=20) == agent.EXIT_OK
+    assert scripted.connections == 3  # refused twice, then the site was active again
+    assert scripted.received_bytes == 1.0 * 16000 * 2
+    assert f"connection closed (4403: {paused})" in capsys.readouterr().out
+
+
 def test_buffer_keeps_the_newest_audio_while_offline():
     buffer = agent.FrameBuffer(max_s=1.0, bytes_per_second=3200)
     for number in range(15):
@@ -102,7 +122,7 @@ def test_server_addresses_become_the_stream_url(given, expected):
 
 @pytest.mark.asyncio
 async def test_refused_key_exits_3_with_a_clear_message(tmp_path):
-    scripted = ScriptedServer(refuse_with=4401)
+    scripted = ScriptedServer(refuse_with=(4401, "invalid, revoked or disabled sensor key"))
     async with await _serve(scripted) as server:
         port = server.sockets[0].getsockname()[1]
         process = await asyncio.create_subprocess_exec(
