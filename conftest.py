@@ -31,6 +31,23 @@ def pytest_runtest_teardown(item, nextitem):
     tasking.wait_for_embedded_tasks()
 
 
+@pytest.fixture(scope="session")
+def django_db_setup(django_db_setup, django_db_blocker):
+    """pytest-django's test database, whose PostgreSQL sessions opened by worker threads (async
+    tests, websocket consumers) are ended before it is dropped: each holds a connection of its own
+    thread that no test can close, and DROP DATABASE refuses while one is open."""
+    yield
+    from django.db import connection
+
+    if connection.vendor != "postgresql":
+        return
+    with django_db_blocker.unblock(), connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity"
+            " WHERE datname = current_database() AND pid <> pg_backend_pid()"
+        )
+
+
 @pytest.fixture(autouse=True)
 def _isolated_media(settings, tmp_path):
     settings.MEDIA_ROOT = tmp_path / "media"
