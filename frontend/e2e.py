@@ -255,10 +255,16 @@ class ApiClient:
         return self._send(urllib.request.Request(self.base_url + path, headers=self.headers), timeout)
 
     def post(self, path: str, body: dict | None = None, timeout: float = 30) -> dict:
+        return self._send_json("POST", path, body, timeout)
+
+    def patch(self, path: str, body: dict, timeout: float = 30) -> dict:
+        return self._send_json("PATCH", path, body, timeout)
+
+    def _send_json(self, method: str, path: str, body: dict | None, timeout: float) -> dict:
         data = json.dumps(body or {}).encode()
         headers = {**self.headers, "Content-Type": "application/json"}
         return self._send(
-            urllib.request.Request(self.base_url + path, data=data, headers=headers, method="POST"), timeout
+            urllib.request.Request(self.base_url + path, data=data, headers=headers, method=method), timeout
         )
 
     def delete(self, path: str, timeout: float = 30) -> dict:

@@ -1,6 +1,7 @@
 """In headless Chromium: an operator removed from their site while the console is open stops seeing
 its incidents at once, without reloading the page (the socket closes with 4409, the page reconnects
-and reloads what it shows under the new access)."""
+and reloads what it shows under the new access); one demoted to viewer stops being shown the keys
+of actions they may no longer take."""
 
 import pytest
 
@@ -57,3 +58,19 @@ def test_operator_added_to_another_site_sees_its_sensors_under_its_name_live(ser
     page.screenshot(path=tmp_path / "added.png")
     assert "Quay mic" in page.locator("#sensors").inner_text()
     assert page.evaluate("window.__sameDocument") is True
+
+
+def test_operator_demoted_to_viewer_no_longer_sees_the_action_keys_hint(server, browser):
+    operator = e2e.seed_operator(server)
+    admin = e2e.ApiClient(server.base_url, e2e.seed_admin_token(server))
+    page = browser.new_context(viewport={"width": 1440, "height": 900}).new_page()
+    e2e.sign_in_to_console(page, server.base_url, operator["username"], operator["password"])
+    hint = page.locator("#action-shortcuts")
+    hint.wait_for(state="visible", timeout=15_000)
+    assert "acknowledge" in hint.inner_text()
+
+    (membership,) = admin.get(f"/api/v1/memberships/?site={operator['site']}")["results"]
+    admin.patch(f"/api/v1/memberships/{membership['id']}/", {"role": "viewer"})
+
+    hint.wait_for(state="hidden", timeout=15_000)
+    assert "all shortcuts" in hint.locator("..").inner_text()  # the rest of the hint stays

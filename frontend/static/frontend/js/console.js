@@ -16,6 +16,7 @@ import {
 import {
   actionForm,
   can,
+  canActAnywhere,
   compareIncidents,
   incidentPageUrl,
   ownershipText,
@@ -242,6 +243,7 @@ function onLiveMessage(message) {
       ...site,
     }));
     renderSensors(knownSensors); // site names of the sensor panel
+    showActionShortcutHint();
     return;
   }
   if (message.type === "sensor.status" && message.sensor) {
@@ -376,6 +378,12 @@ registerShortcuts("Console", [
     },
   },
 ]);
+
+// The sidebar's hint names the action keys only to those who may act (viewers may not).
+function showActionShortcutHint() {
+  document.getElementById("action-shortcuts").hidden = !canActAnywhere();
+}
+showActionShortcutHint();
 
 registerShortcuts("In a note or resolve form", [
   { keys: ["Ctrl+Enter"], label: "Submit" },

@@ -33,6 +33,11 @@ function roleAt(siteId) {
   return site?.role ?? null;
 }
 
+/** Whether the user may act on incidents (operator or more) at any of their sites. */
+export function canActAnywhere() {
+  return (config.sites || []).some((site) => (ROLE_RANK[site.role] ?? -1) >= ROLE_RANK.operator);
+}
+
 export function can(incident, action) {
   if (Array.isArray(incident.allowed_actions)) return incident.allowed_actions.includes(action);
   const role = roleAt(incident.site?.id);
