@@ -12,16 +12,18 @@ class AlertsConfig(AppConfig):
 
         from alerts import tasks  # noqa: F401  (registers the tasks the beat schedule names)
         from alerts.receivers import (
+            hold_audio_of_open_incidents_and_emergencies,
             raise_incidents_for_detections,
             recheck_consoles_after_sign_out,
             recheck_consoles_of_member,
             recheck_consoles_of_user,
         )
-        from detection.signals import detections_stored
+        from detection.signals import audio_retention_holds, detections_stored
         from outcry.tasking import register_periodic_task
         from sites.models import Membership
 
         detections_stored.connect(raise_incidents_for_detections, dispatch_uid="alerts.raise_incidents")
+        audio_retention_holds.connect(hold_audio_of_open_incidents_and_emergencies, dispatch_uid="alerts.audio_holds")
         # Open consoles check what they may see again when the answer may have changed.
         post_save.connect(recheck_consoles_of_member, sender=Membership, dispatch_uid="alerts.membership_saved")
         post_delete.connect(recheck_consoles_of_member, sender=Membership, dispatch_uid="alerts.membership_deleted")

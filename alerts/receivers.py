@@ -2,8 +2,12 @@
 
 import logging
 
+from django.db.models import Q
+
 from alerts.broadcast import access_changed_broadcast
+from alerts.models import OPEN_STATUSES, Resolution
 from alerts.services import incident_raise_or_extend
+from detection.models import Detection
 
 logger = logging.getLogger(__name__)
 
@@ -19,6 +23,16 @@ def raise_incidents_for_detections(sender, *, recording, detections, **kwargs) -
             incident_raise_or_extend(detection=detection)
         except Exception:
             logger.exception("detection %s of recording %s: raising its incident failed", detection.pk, recording.pk)
+
+
+def hold_audio_of_open_incidents_and_emergencies(sender, *, recordings, **kwargs) -> set[int]:
+    """``detection.signals.audio_retention_holds``: the audio of an incident still open is evidence
+    someone is acting on, and that of a confirmed emergency is evidence for good; both outlive the
+    site's retention. (Audio of an incident resolved otherwise goes once it is past retention.)"""
+    evidence = Q(incidents__status__in=OPEN_STATUSES) | Q(incidents__resolution=Resolution.CONFIRMED_EMERGENCY)
+    return set(
+        Detection.objects.filter(evidence, recording__in=recordings.values("pk")).values_list("recording_id", flat=True)
+    )
 
 
 def recheck_consoles_of_member(sender, *, instance, **kwargs) -> None:

@@ -10,7 +10,7 @@ from outcry.permissions import user_is_platform_admin
 from sites.models import Membership, Role, Site
 from sites.selectors import scope_to_user_sites
 
-INCIDENT_RELATED = ("site", "sensor", "acknowledged_by", "assignee", "resolved_by", "peak_detection")
+INCIDENT_RELATED = ("site", "sensor", "acknowledged_by", "assignee", "resolved_by", "peak_detection__recording")
 
 
 def incident_list(*, user: User, filters: dict | None = None) -> QuerySet[Incident]:

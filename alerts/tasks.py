@@ -38,5 +38,5 @@ def escalate_unacknowledged() -> int:
 
 @shared_task(name="alerts.tasks.email_escalation_to_managers")
 def email_escalation_to_managers(incident_id: int, level: int) -> int:
-    incident = Incident.objects.select_related("site", "sensor", "peak_detection").get(pk=incident_id)
+    incident = Incident.objects.select_related("site", "sensor", "peak_detection__recording").get(pk=incident_id)
     return len(escalation_email_send(incident=incident, level=level))

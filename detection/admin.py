@@ -41,11 +41,14 @@ class RecordingAdmin(admin.ModelAdmin):
         "created_at",
         "started_at",
         "finished_at",
+        "audio_deleted_at",
     ]
     inlines = [DetectionInline]
 
     @admin.display(description="Original file")
     def original_file(self, recording: Recording) -> str:
+        if recording.audio_deleted_at is not None:
+            return f"deleted on {recording.audio_deleted_at:%Y-%m-%d} (audio retention)"
         return _api_link("recording-file", recording.pk, recording.original_name or "download") if recording.pk else "-"
 
 

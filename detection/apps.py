@@ -21,6 +21,9 @@ class DetectionConfig(AppConfig):
         register_periodic_task(
             "detection.requeue_stalled_recordings", "detection.tasks.requeue_stalled_recordings", tasks.REQUEUE_EVERY_S
         )
+        register_periodic_task(
+            "detection.purge_expired_audio", tasks.purge_expired_audio.name, tasks.PURGE_EXPIRED_AUDIO_EVERY_S
+        )
         # Live streaming: Celery autodiscovers detection.tasks only; the stream tasks register on import.
         from detection.streaming import tasks as streaming_tasks
 

@@ -73,6 +73,11 @@ class Recording(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
     started_at = models.DateTimeField(null=True, blank=True)
     finished_at = models.DateTimeField(null=True, blank=True)
+    audio_deleted_at = models.DateTimeField(
+        null=True,
+        blank=True,
+        help_text="When the retention policy deleted the audio (file and evidence clips; the rest is kept).",
+    )
 
     class Meta:
         ordering = ["-created_at", "-id"]

@@ -1,12 +1,16 @@
-"""Reads of recordings and detections, always scoped to the sites the asking user may see."""
+"""Reads of recordings and detections, scoped to the sites the asking user may see (the retention
+purge's selector, which reads for the system, is the one exception)."""
 
+from datetime import datetime, timedelta
 from typing import Any
 
-from django.db.models import QuerySet
+from django.conf import settings
+from django.db.models import Count, Q, QuerySet
 
 from detection.filters import DetectionFilterSet, RecordingFilterSet
-from detection.models import Detection, Recording
+from detection.models import Detection, Recording, RecordingStatus
 from outcry.models import User
+from sites.models import Site
 from sites.selectors import scope_to_user_sites
 
 
@@ -22,3 +26,20 @@ def recording_get(*, user: User, recording_id: int) -> Recording | None:
 def detection_list(*, user: User, filters: dict[str, Any] | None = None) -> QuerySet[Detection]:
     queryset = scope_to_user_sites(Detection.objects.select_related("site", "sensor", "recording"), user=user)
     return DetectionFilterSet(filters or {}, queryset=queryset).qs
+
+
+def recordings_past_retention(*, now: datetime) -> QuerySet[Recording]:
+    """Recordings whose audio is older than their site's retention and still stored, oldest first,
+    with ``detection_count``; not those whose analysis is queued or running."""
+    expired = Q(
+        site__audio_retention_days__isnull=True, created_at__lt=now - timedelta(days=settings.AUDIO_RETENTION_DAYS)
+    )
+    site_days = Site.objects.exclude(audio_retention_days=None).values_list("audio_retention_days", flat=True)
+    for days in set(site_days):
+        expired |= Q(site__audio_retention_days=days, created_at__lt=now - timedelta(days=days))
+    return (
+        Recording.objects.filter(expired, audio_deleted_at__isnull=True)
+        .exclude(status__in=[RecordingStatus.QUEUED, RecordingStatus.PROCESSING])
+        .annotate(detection_count=Count("detections"))
+        .order_by("created_at", "pk")
+    )

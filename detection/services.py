@@ -35,7 +35,8 @@ from detection.models import (
     spectrogram_upload_to,
 )
 from detection.receivers import delete_stored_files
-from detection.signals import detections_stored
+from detection.selectors import recordings_past_retention
+from detection.signals import audio_retention_holds, detections_stored
 from outcry.models import User
 from outcry.tasking import enqueue
 from sites.models import Role, Sensor, SiteStatus
@@ -388,3 +389,66 @@ def _send_detections_stored(*, recording_id: int, detections: list[Detection]) -
                 recording_id,
                 exc_info=(type(response), response, response.__traceback__),
             )
+
+
+# --- retention ----------------------------------------------------------------------------------------
+
+
+@dataclass
+class AudioPurge:
+    """What one run of the retention purge did (or, dry, would do)."""
+
+    recordings_deleted: int = 0  # past retention with no detections: row and file
+    audio_deleted: int = 0  # with detections: file and clips; the row, detections and spectrograms stay
+    held: int = 0  # kept beyond retention by an ``audio_retention_holds`` receiver
+    failed: int = 0  # storage errors; left as they were, tried again on the next run
+
+
+def recordings_purge_expired_audio(
+    *, now: datetime | None = None, limit: int = 500, dry_run: bool = False
+) -> AudioPurge:
+    """Delete the audio that is past its site's retention (at most ``limit`` recordings per run).
+
+    A recording with no detections goes entirely; one with detections loses its audio (the file
+    and the evidence clips) and gets ``audio_deleted_at``, so the record of what was heard, the
+    spectrograms and any incident outlive the audio. Recordings a receiver of
+    ``audio_retention_holds`` returns are kept. Files are deleted before the rows change: a
+    storage error leaves the recording as it was, for the next run, and never orphans audio.
+    """
+    now = now or timezone.now()
+    expired = recordings_past_retention(now=now)
+    held: set[int] = set()
+    for _receiver, held_ids in audio_retention_holds.send(sender=Recording, recordings=expired):
+        held.update(held_ids)
+    report = AudioPurge(held=len(held))
+    for recording in expired.exclude(pk__in=held)[:limit]:
+        if dry_run:
+            if recording.detection_count:
+                report.audio_deleted += 1
+            else:
+                report.recordings_deleted += 1
+            continue
+        clips = list(
+            Detection.objects.filter(recording=recording)
+            .exclude(evidence_clip="")
+            .values_list("evidence_clip", flat=True)
+        )
+        try:
+            for name in [recording.file.name, *clips]:
+                if name:
+                    default_storage.delete(name)
+        except Exception:
+            logger.exception(
+                "retention: could not delete the audio of recording %s; next run tries again", recording.pk
+            )
+            report.failed += 1
+            continue
+        if recording.detection_count:
+            with transaction.atomic():
+                Detection.objects.filter(recording=recording).update(evidence_clip="")
+                Recording.objects.filter(pk=recording.pk).update(file="", audio_deleted_at=now)
+            report.audio_deleted += 1
+        else:
+            recording_delete(recording=recording)
+            report.recordings_deleted += 1
+    return report

@@ -9,8 +9,15 @@ a transaction, run it with ``django_capture_on_commit_callbacks(execute=True)``.
 when a run stores nothing new (a repeated or redelivered task). It runs in the analysing worker
 (``detection.tasks.analyze_recording``). A receiver that raises is logged and does not undo the
 detections or stop other receivers (sent with ``send_robust``).
+
+``audio_retention_holds``: sent by the retention purge (``detection.retention``) with
+``sender=Recording`` and ``recordings=`` (a queryset of recordings whose audio is past its site's
+retention). Each receiver returns the ids among them whose audio must be kept for now (alerts: those
+of open incidents and confirmed emergencies); the purge skips every id any receiver returns. A
+receiver that raises stops the purge (sent with ``send``): audio is never deleted on a guess.
 """
 
 from django.dispatch import Signal
 
 detections_stored = Signal()
+audio_retention_holds = Signal()

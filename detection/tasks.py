@@ -1,6 +1,7 @@
 """Celery tasks of detection: thin wrappers that call services."""
 
 import logging
+from dataclasses import asdict
 
 import numpy as np
 from celery import shared_task, signals
@@ -15,6 +16,7 @@ from detection.services import (
     recording_analyze,
     recording_fail,
     recording_requeue_stalled,
+    recordings_purge_expired_audio,
 )
 
 logger = logging.getLogger(__name__)
@@ -24,6 +26,7 @@ RETRY_BACKOFF_S = 15
 # A recording still queued this long after upload lost its dispatch; the sweep sends it again.
 REQUEUE_QUEUED_AFTER_S = 600
 REQUEUE_EVERY_S = 300.0
+PURGE_EXPIRED_AUDIO_EVERY_S = 3600.0
 
 
 @signals.worker_init.connect
@@ -85,3 +88,9 @@ def _fail_quietly(recording_id: int, error: str) -> None:
 def requeue_stalled_recordings() -> int:
     """Periodic sweep: re-dispatch recordings whose analysis was lost on the way (see the service)."""
     return len(recording_requeue_stalled(queued_for_s=REQUEUE_QUEUED_AFTER_S))
+
+
+@shared_task(name="detection.tasks.purge_expired_audio")
+def purge_expired_audio() -> dict:
+    """Periodic (hourly): delete the audio past its site's retention (see the service)."""
+    return asdict(recordings_purge_expired_audio())

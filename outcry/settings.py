@@ -238,6 +238,11 @@ SPECTACULAR_SETTINGS = {
 SENSOR_OFFLINE_AFTER_S = env_int("SENSOR_OFFLINE_AFTER_S", 30)
 UPLOAD_MAX_BYTES = env_int("UPLOAD_MAX_BYTES", 50 * 1024 * 1024)
 UPLOAD_MAX_DURATION_S = env_float("UPLOAD_MAX_DURATION_S", 3600.0)
+# Days audio is kept unless a site sets its own (detection.retention); open incidents and
+# confirmed emergencies keep theirs beyond it.
+AUDIO_RETENTION_DAYS = env_int("AUDIO_RETENTION_DAYS", 30)
+if not 1 <= AUDIO_RETENTION_DAYS <= 3650:
+    raise ImproperlyConfigured("AUDIO_RETENTION_DAYS must be between 1 and 3650 days")
 DATA_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 DETECTION_MODEL_PATH = env_str("DETECTION_MODEL_PATH", str(BASE_DIR / "detection" / "weights" / "scream_resnet34.onnx"))

@@ -36,6 +36,9 @@ def validate_active_hours(value) -> None:
                 raise ValidationError(f"Range {number}: {key} must be a time as HH:MM (00:00 to 23:59).")
 
 
+MAX_AUDIO_RETENTION_DAYS = 3650
+
+
 class SiteStatus(models.TextChoices):
     ACTIVE = "active", "Active"
     PAUSED = "paused", "Paused"
@@ -64,6 +67,15 @@ class Site(models.Model):
     keep_stream_audio = models.BooleanField(
         default=False, help_text="Keep continuous stream audio (off: only segments around detections)."
     )
+    audio_retention_days = models.PositiveIntegerField(
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(1), MaxValueValidator(MAX_AUDIO_RETENTION_DAYS)],
+        help_text=(
+            "Days the site's audio is kept (empty: the server's AUDIO_RETENTION_DAYS). Audio of open "
+            "incidents and of confirmed emergencies is kept beyond it."
+        ),
+    )
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -72,6 +84,10 @@ class Site(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+    @property
+    def effective_audio_retention_days(self) -> int:
+        return self.audio_retention_days or settings.AUDIO_RETENTION_DAYS
 
 
 class SensorKind(models.TextChoices):

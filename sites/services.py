@@ -11,7 +11,7 @@ from sites.models import Membership, Sensor, Site
 
 SITE_FIELDS = frozenset(
     {"name", "slug", "address", "timezone", "status", "default_threshold", "default_cooldown_s", "ack_timeout_s"}
-    | {"keep_stream_audio"}
+    | {"keep_stream_audio", "audio_retention_days"}
 )
 SENSOR_FIELDS = frozenset(
     {"name", "location", "kind", "enabled", "threshold_override", "cooldown_override_s", "silenced_until"}

@@ -32,6 +32,9 @@ class EvidenceSerializer(serializers.Serializer):
     end_s = serializers.FloatField()
     clip_url = serializers.CharField(allow_null=True, help_text="Authenticated download; null until extracted.")
     spectrogram_url = serializers.CharField(allow_null=True, help_text="Authenticated download; null until drawn.")
+    audio_deleted_at = serializers.DateTimeField(
+        allow_null=True, help_text="When the site's audio retention deleted the audio (the clip is gone; null: kept)."
+    )
 
 
 def detection_clip_path(detection_id: int) -> str:
@@ -105,6 +108,7 @@ class IncidentSerializer(serializers.ModelSerializer):
             "end_s": detection.end_s,
             "clip_url": detection_clip_path(detection.pk) if detection.evidence_clip else None,
             "spectrogram_url": detection_spectrogram_path(detection.pk) if detection.spectrogram else None,
+            "audio_deleted_at": detection.recording.audio_deleted_at,
         }
 
 

@@ -69,6 +69,7 @@ def test_incident_json_has_the_console_contract(world, client_for):
         "end_s": detection.end_s,
         "clip_url": f"/api/v1/detections/{detection.pk}/clip/",
         "spectrogram_url": f"/api/v1/detections/{detection.pk}/spectrogram/",
+        "audio_deleted_at": None,
     }
     assert body["allowed_actions"] == ["acknowledge", "assign", "annotate", "hold", "resolve"]
 

@@ -43,7 +43,9 @@ def _absolute(request, view_name: str, pk: int) -> str:
 
 class RecordingSerializer(serializers.ModelSerializer):
     url = serializers.SerializerMethodField()
-    file_url = serializers.SerializerMethodField(help_text="Download of the original file (authenticated).")
+    file_url = serializers.SerializerMethodField(
+        help_text="Download of the original file (authenticated); null once the retention policy deleted the audio."
+    )
     detections_url = serializers.SerializerMethodField()
     sensor_name = serializers.CharField(source="sensor.name", read_only=True)
     site_name = serializers.CharField(source="site.name", read_only=True)
@@ -76,6 +78,7 @@ class RecordingSerializer(serializers.ModelSerializer):
             "created_at",
             "started_at",
             "finished_at",
+            "audio_deleted_at",
             "file_url",
             "detections_url",
         ]
@@ -84,7 +87,9 @@ class RecordingSerializer(serializers.ModelSerializer):
     def get_url(self, recording: Recording) -> str:
         return _absolute(self.context.get("request"), "recording-detail", recording.pk)
 
-    def get_file_url(self, recording: Recording) -> str:
+    def get_file_url(self, recording: Recording) -> str | None:
+        if recording.audio_deleted_at is not None:
+            return None
         return _absolute(self.context.get("request"), "recording-file", recording.pk)
 
     def get_detections_url(self, recording: Recording) -> str:

@@ -34,6 +34,16 @@ def _upload_refused(error: DjangoValidationError) -> Response:
     return error_response(error.messages[0], code=code)
 
 
+def audio_deleted_response(recording: Recording) -> Response:
+    """410: the audio existed and the retention policy deleted it (the record of it stays)."""
+    return error_response(
+        f"The audio of recording {recording.pk} was deleted on {recording.audio_deleted_at:%Y-%m-%d} under "
+        "its site's audio retention policy; its detections and spectrograms are kept.",
+        code="audio_deleted",
+        http_status=status.HTTP_410_GONE,
+    )
+
+
 @extend_schema_view(
     list=extend_schema(summary="Recordings of your sites", description="Newest first; filter by site, sensor, …"),
     retrieve=extend_schema(summary="One recording and the state of its analysis"),
@@ -118,6 +128,8 @@ class RecordingViewSet(
     @action(detail=True, methods=["get"], url_path="file", url_name="file", renderer_classes=FILE_RENDERERS)
     def file(self, request, pk=None):
         recording = self.get_object()
+        if recording.audio_deleted_at is not None:
+            return audio_deleted_response(recording)
         # The uploader chose content_type; only an audio type is echoed back (never text/html).
         guessed = mimetypes.guess_type(recording.original_name)[0] or ""
         content_type = next(
@@ -161,6 +173,8 @@ class DetectionViewSet(viewsets.ReadOnlyModelViewSet):
     @action(detail=True, methods=["get"], url_path="clip", url_name="clip", renderer_classes=FILE_RENDERERS)
     def clip(self, request, pk=None):
         detection = self.get_object()
+        if detection.recording.audio_deleted_at is not None:
+            return audio_deleted_response(detection.recording)
         if not detection.evidence_clip:
             return error_response("This detection has no evidence clip.", code="not_found", http_status=404)
         return stored_file_response(request, detection.evidence_clip.name, content_type="audio/wav")

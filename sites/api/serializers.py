@@ -29,6 +29,10 @@ class SiteSummarySerializer(serializers.ModelSerializer):
 
 
 class SiteSerializer(serializers.ModelSerializer):
+    effective_audio_retention_days = serializers.IntegerField(
+        read_only=True, help_text="audio_retention_days, or the server's AUDIO_RETENTION_DAYS when it is empty."
+    )
+
     class Meta:
         model = Site
         fields = [
@@ -42,6 +46,8 @@ class SiteSerializer(serializers.ModelSerializer):
             "default_cooldown_s",
             "ack_timeout_s",
             "keep_stream_audio",
+            "audio_retention_days",
+            "effective_audio_retention_days",
             "created_at",
             "updated_at",
         ]

@@ -134,3 +134,25 @@ def test_renaming_a_sensor_to_a_taken_name_is_refused(manager, make_sensor):
     assert response.status_code == 400
     other.refresh_from_db()
     assert other.name == "Hall"
+
+
+@pytest.mark.parametrize("days", [0, -3, 3651, "a month", 2.5])
+def test_audio_retention_must_be_1_to_3650_whole_days(manager, days):
+    site, client = manager
+
+    response = client.patch(f"/api/v1/sites/{site.pk}/", {"audio_retention_days": days}, format="json")
+
+    assert "audio_retention_days" in _fields(response)
+    site.refresh_from_db()
+    assert site.audio_retention_days is None
+
+
+def test_a_manager_sets_the_sites_audio_retention_or_clears_it_for_the_servers(manager, settings):
+    site, client = manager
+    settings.AUDIO_RETENTION_DAYS = 30
+
+    body = client.patch(f"/api/v1/sites/{site.pk}/", {"audio_retention_days": 7}, format="json").json()
+    assert (body["audio_retention_days"], body["effective_audio_retention_days"]) == (7, 7)
+
+    body = client.patch(f"/api/v1/sites/{site.pk}/", {"audio_retention_days": None}, format="json").json()
+    assert (body["audio_retention_days"], body["effective_audio_retention_days"]) == (None, 30)

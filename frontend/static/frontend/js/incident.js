@@ -85,7 +85,13 @@ function renderEvidence() {
       : el("p.muted", {}, "The spectrogram is being drawn…"),
     evidence.clip_url
       ? el("audio", { controls: true, preload: "auto", src: evidence.clip_url, "aria-label": "Evidence audio clip" })
-      : el("p.muted", {}, "The audio clip is being extracted…"),
+      : el(
+          "p.muted",
+          {},
+          evidence.audio_deleted_at
+            ? `The audio was deleted on ${formatDateTime(evidence.audio_deleted_at)} under the site's audio retention policy.`
+            : "The audio clip is being extracted…",
+        ),
     el(
       "p.evidence-caption.muted",
       {},
