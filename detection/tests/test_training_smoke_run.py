@@ -58,7 +58,7 @@ def test_training_smoke_run_writes_the_run_folder(tmp_path):
 def test_cosine_schedule_mixup_and_weight_average_train_and_decay_the_learning_rate(tmp_path):
     out = _train_tiny(
         tmp_path, "--epochs", "2", "--patience", "5", "--schedule", "cosine", "--mixup", "0.4",
-        "--hard-negative-weight", "3", "--ema", "0.9", "--max-minutes", "2",
+        "--hard-negative-weight", "3", "--ema", "0.9", "--weight-decay", "0.05", "--max-minutes", "2",
     )  # fmt: skip
     metrics = json.loads((out / "metrics.json").read_text())
     history = json.loads((out / "curves.json").read_text())["history"]
@@ -70,6 +70,7 @@ def test_cosine_schedule_mixup_and_weight_average_train_and_decay_the_learning_r
     card = (out / "MODEL_CARD.md").read_text()
     assert "cosine decay" in card and "mixup" in card and "oversampled 3x" in card and "moving average" in card
     assert metrics["config"]["ema_decay"] == 0.9
+    assert metrics["config"]["weight_decay"] == 0.05 and "weight decay 0.05" in card
 
 
 @pytest.mark.parametrize(
@@ -78,6 +79,7 @@ def test_cosine_schedule_mixup_and_weight_average_train_and_decay_the_learning_r
         ("--mixup", "-1", "--mixup must be"),
         ("--hard-negative-weight", "0", "--hard-negative-weight must be"),
         ("--ema", "1", "--ema must be"),
+        ("--weight-decay", "-0.1", "--weight-decay must be"),
     ],
 )
 def test_train_detector_refuses_bad_options(tmp_path, option, value, message):

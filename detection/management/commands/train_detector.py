@@ -16,6 +16,7 @@ REFIT_RECIPE_OPTIONS = (
     "batch_size",
     "epoch_windows",
     "lr",
+    "weight_decay",
     "lr_patience",
     "schedule",
     "mixup",
@@ -44,6 +45,9 @@ class Command(BaseCommand):
         parser.add_argument("--batch-size", type=int, default=32)
         parser.add_argument("--epoch-windows", type=int, default=2048, help="augmented training windows per epoch")
         parser.add_argument("--lr", type=float, default=1e-3, help="Adam learning rate")
+        parser.add_argument(
+            "--weight-decay", type=float, default=1e-4, help="AdamW's decoupled weight decay (default 1e-4)"
+        )
         parser.add_argument("--lr-patience", type=int, default=3, help="epochs before the learning rate drops")
         parser.add_argument(
             "--schedule",
@@ -104,6 +108,8 @@ class Command(BaseCommand):
             raise CommandError(f"--mixup must be 0 (off) or a positive Beta alpha, not {options['mixup']}")
         if options["hard_negative_weight"] <= 0:
             raise CommandError(f"--hard-negative-weight must be positive, not {options['hard_negative_weight']}")
+        if not 0.0 <= options["weight_decay"] < 1.0:
+            raise CommandError(f"--weight-decay must be between 0 and 1, not {options['weight_decay']}")
         if not 0.0 <= options["ema"] < 1.0:
             raise CommandError(f"--ema must be 0 (off) or a decay between 0 and 1, not {options['ema']}")
         if options["refit_from"] is not None:
@@ -125,6 +131,7 @@ class Command(BaseCommand):
             max_minutes=options["max_minutes"],
             threads=options["threads"],
             learning_rate=options["lr"],
+            weight_decay=options["weight_decay"],
             lr_patience=options["lr_patience"],
             schedule=options["schedule"],
             mixup_alpha=options["mixup"],
