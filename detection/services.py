@@ -404,8 +404,13 @@ class AudioPurge:
     failed: int = 0  # storage errors; left as they were, tried again on the next run
 
 
+# Recordings one purge run handles (a few milliseconds each): 120,000 a day at the hourly runs, enough
+# for sites that keep continuous stream audio (1,440 recordings a day per sensor).
+PURGE_LIMIT = 5000
+
+
 def recordings_purge_expired_audio(
-    *, now: datetime | None = None, limit: int = 500, dry_run: bool = False
+    *, now: datetime | None = None, limit: int = PURGE_LIMIT, dry_run: bool = False
 ) -> AudioPurge:
     """Delete the audio that is past its site's retention (at most ``limit`` recordings per run).
 

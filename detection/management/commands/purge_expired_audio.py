@@ -2,7 +2,7 @@
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from detection.services import recordings_purge_expired_audio
+from detection.services import PURGE_LIMIT, recordings_purge_expired_audio
 
 
 def positive_int(text: str) -> int:
@@ -22,7 +22,10 @@ class Command(BaseCommand):
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("--dry-run", action="store_true", help="say what would be deleted; delete nothing")
         parser.add_argument(
-            "--limit", type=positive_int, default=500, help="at most this many recordings in this run (default 500)"
+            "--limit",
+            type=positive_int,
+            default=PURGE_LIMIT,
+            help=f"at most this many recordings in this run (default {PURGE_LIMIT}, as the hourly task)",
         )
 
     def handle(self, *args, dry_run: bool, limit: int, **options) -> None:

@@ -199,3 +199,16 @@ def test_the_purge_runs_every_hour():
     entry = app.conf.beat_schedule["detection.purge_expired_audio"]
     assert entry["task"] == purge_expired_audio.name
     assert entry["schedule"] == PURGE_EXPIRED_AUDIO_EVERY_S == 3600.0
+
+
+def test_a_run_handles_at_most_its_limit_oldest_first(stored, settings):
+    settings.AUDIO_RETENTION_DAYS = 30
+    oldest, middle, newest = stored(50), stored(45), stored(40)
+
+    assert purge(limit=2).audio_deleted == 2
+    assert [Recording.objects.get(pk=r.pk).audio_deleted_at is not None for r in (oldest, middle, newest)] == [
+        True,
+        True,
+        False,
+    ]
+    assert purge(limit=2).audio_deleted == 1
