@@ -1,6 +1,7 @@
 from django.contrib import admin
 
 from alerts.models import Incident, IncidentEvent, NotificationChannel, NotificationDelivery
+from outcry.admin import AppendOnlyAdmin
 
 
 class IncidentEventInline(admin.TabularInline):
@@ -31,19 +32,10 @@ class IncidentAdmin(admin.ModelAdmin):
 
 
 @admin.register(IncidentEvent)
-class IncidentEventAdmin(admin.ModelAdmin):
+class IncidentEventAdmin(AppendOnlyAdmin):
     list_display = ["created_at", "incident", "kind", "actor", "from_status", "to_status"]
     list_filter = ["kind"]
     search_fields = ["incident__id", "text"]
-
-    def has_add_permission(self, request) -> bool:
-        return False
-
-    def has_change_permission(self, request, obj=None) -> bool:
-        return False
-
-    def has_delete_permission(self, request, obj=None) -> bool:
-        return False
 
 
 @admin.register(NotificationChannel)

@@ -11,6 +11,7 @@ class AlertsConfig(AppConfig):
         from django.db.models.signals import post_delete, post_save
 
         from alerts import tasks  # noqa: F401  (registers the tasks the beat schedule names)
+        from alerts.models import NotificationChannel
         from alerts.receivers import (
             hold_audio_of_open_incidents_and_emergencies,
             raise_incidents_for_detections,
@@ -20,6 +21,7 @@ class AlertsConfig(AppConfig):
         )
         from detection.signals import audio_retention_holds, detections_stored
         from outcry.tasking import register_periodic_task
+        from sites.changelog import secret_rotated_action, track_changes
         from sites.models import Membership
 
         detections_stored.connect(raise_incidents_for_detections, dispatch_uid="alerts.raise_incidents")
@@ -31,3 +33,10 @@ class AlertsConfig(AppConfig):
         user_logged_out.connect(recheck_consoles_after_sign_out, dispatch_uid="alerts.signed_out")
         register_periodic_task("alerts.escalate_unacknowledged", "alerts.tasks.escalate_unacknowledged", 15.0)
         register_periodic_task("alerts.deliver_due_notifications", "alerts.tasks.deliver_due_notifications", 15.0)
+        track_changes(
+            NotificationChannel,
+            object_type="notification channel",
+            fields=("site", "kind", "name", "enabled", "recipients", "url", "notify_on"),
+            site_id=lambda channel: channel.site_id,
+            secrets={"secret": secret_rotated_action},
+        )

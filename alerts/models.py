@@ -9,6 +9,7 @@ from django.db import models
 from django.utils import timezone
 
 from detection.models import Detection
+from outcry.models import AppendOnlyModel
 from sites.models import Sensor, Site
 
 
@@ -109,19 +110,7 @@ class IncidentEventKind(models.TextChoices):
     NOTIFIED = "notified", "Notified"
 
 
-class AppendOnlyError(Exception):
-    """An IncidentEvent is the audit trail: once written it is never changed or removed."""
-
-
-class IncidentEventQuerySet(models.QuerySet):
-    def update(self, **kwargs):
-        raise AppendOnlyError("Incident events are append-only; they cannot be updated.")
-
-    def delete(self):
-        raise AppendOnlyError("Incident events are append-only; they cannot be deleted.")
-
-
-class IncidentEvent(models.Model):
+class IncidentEvent(AppendOnlyModel):
     """One line of an incident's timeline, which is also its audit trail (append-only).
 
     Rows disappear only with their incident (a database-level cascade, e.g. deleting a site).
@@ -143,21 +132,11 @@ class IncidentEvent(models.Model):
     data = models.JSONField(default=dict, blank=True)
     created_at = models.DateTimeField(default=timezone.now, db_index=True)
 
-    objects = IncidentEventQuerySet.as_manager()
-
     class Meta:
         ordering = ["created_at", "id"]
 
     def __str__(self) -> str:
         return f"{self.kind} on incident {self.incident_id}"
-
-    def save(self, *args, **kwargs):
-        if self.pk is not None and not self._state.adding:
-            raise AppendOnlyError("Incident events are append-only; they cannot be updated.")
-        super().save(*args, **kwargs)
-
-    def delete(self, *args, **kwargs):
-        raise AppendOnlyError("Incident events are append-only; they cannot be deleted.")
 
 
 class ChannelKind(models.TextChoices):

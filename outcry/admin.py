@@ -8,6 +8,19 @@ admin.site.site_header = "Outcry administration"
 admin.site.site_title = "Outcry admin"
 
 
+class AppendOnlyAdmin(admin.ModelAdmin):
+    """Audit rows (``outcry.models.AppendOnlyModel``) are shown, never added, changed or deleted here."""
+
+    def has_add_permission(self, request) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return False
+
+
 @admin.register(User)
 class OutcryUserAdmin(UserAdmin):
     list_display = ["username", "email", "first_name", "last_name", "is_active", "is_staff", "is_superuser"]

@@ -6,6 +6,36 @@ from django.contrib.auth.models import AbstractUser
 from django.db import models
 
 
+class AppendOnlyError(Exception):
+    """An audit row (an incident's timeline, the configuration change log) is never changed or removed."""
+
+
+class AppendOnlyQuerySet(models.QuerySet):
+    def update(self, **kwargs):
+        raise AppendOnlyError(f"{self.model._meta.verbose_name_plural} are append-only; they cannot be updated.")
+
+    def delete(self):
+        raise AppendOnlyError(f"{self.model._meta.verbose_name_plural} are append-only; they cannot be deleted.")
+
+
+class AppendOnlyModel(models.Model):
+    """Rows written once and never changed or deleted through the ORM (only a database cascade
+    from what they belong to removes them)."""
+
+    objects = AppendOnlyQuerySet.as_manager()
+
+    class Meta:
+        abstract = True
+
+    def save(self, *args, **kwargs):
+        if self.pk is not None and not self._state.adding:
+            raise AppendOnlyError(f"{self._meta.verbose_name_plural} are append-only; they cannot be updated.")
+        super().save(*args, **kwargs)
+
+    def delete(self, *args, **kwargs):
+        raise AppendOnlyError(f"{self._meta.verbose_name_plural} are append-only; they cannot be deleted.")
+
+
 class User(AbstractUser):
     """A person: an operator, a manager, a viewer or a platform admin (is_staff/is_superuser)."""
 

@@ -1,7 +1,8 @@
 from django.contrib import admin, messages
 from django.utils.html import format_html
 
-from sites.models import Membership, Sensor, Site
+from outcry.admin import AppendOnlyAdmin
+from sites.models import ConfigChange, Membership, Sensor, Site
 from sites.services import sensor_key_revoke, sensor_key_rotate
 
 
@@ -79,3 +80,11 @@ class MembershipAdmin(admin.ModelAdmin):
     search_fields = ["user__username", "site__name"]
     autocomplete_fields = ["user", "site"]
     list_select_related = ["user", "site"]
+
+
+@admin.register(ConfigChange)
+class ConfigChangeAdmin(AppendOnlyAdmin):
+    list_display = ["created_at", "site_name", "actor_name", "action", "object_type", "object_repr"]
+    list_filter = ["action", "object_type"]
+    search_fields = ["site_name", "actor_name", "object_repr"]
+    date_hierarchy = "created_at"

@@ -7,7 +7,17 @@ from django.conf import settings
 from django.db.models import Q, QuerySet
 from django.utils import timezone
 
-from sites.models import Membership, Role, Sensor, SensorKind, SensorStatus, Site, SiteStatus
+from sites.models import (
+    ChangeAction,
+    ConfigChange,
+    Membership,
+    Role,
+    Sensor,
+    SensorKind,
+    SensorStatus,
+    Site,
+    SiteStatus,
+)
 
 
 class SiteFilterSet(django_filters.FilterSet):
@@ -46,3 +56,19 @@ class MembershipFilterSet(django_filters.FilterSet):
     class Meta:
         model = Membership
         fields = ["site", "role", "user"]
+
+
+class ConfigChangeFilterSet(django_filters.FilterSet):
+    site = django_filters.NumberFilter(field_name="site_id")
+    actor = django_filters.NumberFilter(field_name="actor_id")
+    action = django_filters.ChoiceFilter(choices=ChangeAction.choices)
+    object_type = django_filters.ChoiceFilter(
+        choices=[(kind, kind) for kind in ("site", "sensor", "membership", "notification channel")]
+    )
+    object_id = django_filters.NumberFilter()
+    after = django_filters.IsoDateTimeFilter(field_name="created_at", lookup_expr="gte")
+    before = django_filters.IsoDateTimeFilter(field_name="created_at", lookup_expr="lt")
+
+    class Meta:
+        model = ConfigChange
+        fields = ["site", "actor", "action", "object_type", "object_id", "after", "before"]

@@ -8,6 +8,8 @@ from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.utils import timezone
 
+from outcry.models import AppendOnlyModel
+
 
 def validate_timezone(value: str) -> None:
     if value not in available_timezones():
@@ -181,3 +183,46 @@ class Membership(models.Model):
 
     def __str__(self) -> str:
         return f"{self.user} is {self.role} at {self.site}"
+
+
+class ChangeAction(models.TextChoices):
+    CREATED = "created", "Created"
+    CHANGED = "changed", "Changed"
+    DELETED = "deleted", "Deleted"
+    KEY_ISSUED = "key_issued", "New key issued"
+    KEY_REVOKED = "key_revoked", "Key revoked"
+    SECRET_ROTATED = "secret_rotated", "Secret rotated"
+
+
+class ConfigChange(AppendOnlyModel):
+    """One change to a site's configuration (the site, its sensors, memberships, notification
+    channels): who, when, what, and each field from what to what. Append-only; written by
+    ``sites.changelog`` when the row is saved or deleted, in the same transaction."""
+
+    # No database constraint: the log outlives a deleted site (its name is kept beside the id).
+    site = models.ForeignKey(
+        Site, on_delete=models.DO_NOTHING, db_constraint=False, null=True, blank=True, related_name="+"
+    )
+    site_name = models.CharField(max_length=200, blank=True)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        help_text="Empty when no signed-in person made the change (a management command, a task).",
+    )
+    actor_name = models.CharField(max_length=150, blank=True, help_text="The actor's username, kept if they go.")
+    action = models.CharField(max_length=24, choices=ChangeAction.choices)
+    object_type = models.CharField(max_length=40, help_text="site, sensor, membership or notification channel.")
+    object_id = models.PositiveBigIntegerField(null=True, blank=True)
+    object_repr = models.CharField(max_length=300)
+    changes = models.JSONField(default=dict, blank=True, help_text="{field: [before, after]}; secrets never appear.")
+    created_at = models.DateTimeField(default=timezone.now, db_index=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        indexes = [models.Index(fields=["site", "created_at"], name="configchange_site_created")]
+
+    def __str__(self) -> str:
+        return f"{self.get_action_display()} {self.object_type} {self.object_repr}"

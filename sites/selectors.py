@@ -4,7 +4,7 @@ from django.db.models import QuerySet
 
 from outcry.models import User
 from outcry.permissions import user_is_platform_admin
-from sites.models import Membership, Role, Sensor, Site
+from sites.models import ConfigChange, Membership, Role, Sensor, Site
 
 
 def site_list(*, user: User) -> QuerySet[Site]:
@@ -59,3 +59,8 @@ def membership_list(*, user: User) -> QuerySet[Membership]:
 
 def site_managers(*, site: Site) -> QuerySet[User]:
     return User.objects.filter(memberships__site=site, memberships__role=Role.MANAGER, is_active=True)
+
+
+def config_change_list(*, user: User) -> QuerySet[ConfigChange]:
+    """The change log of the sites ``user`` manages (every site's, and deleted sites', for admins)."""
+    return scope_to_user_sites(ConfigChange.objects.select_related("actor"), user=user, min_role=Role.MANAGER)

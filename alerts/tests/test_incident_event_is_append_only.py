@@ -1,6 +1,7 @@
 import pytest
 
-from alerts.models import AppendOnlyError, IncidentEvent
+from alerts.models import IncidentEvent
+from outcry.models import AppendOnlyError
 
 
 def test_events_cannot_be_changed_or_deleted(make_incident):

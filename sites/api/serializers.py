@@ -2,7 +2,7 @@ from rest_framework import serializers
 
 from outcry.models import User
 from outcry.permissions import user_is_platform_admin
-from sites.models import Membership, Sensor, SensorStatus, Site
+from sites.models import ConfigChange, Membership, Sensor, SensorStatus, Site
 from sites.selectors import site_list
 from sites.services import (
     membership_create,
@@ -194,3 +194,25 @@ class MeSerializer(serializers.ModelSerializer):
 
     def get_is_platform_admin(self, user: User) -> bool:
         return user_is_platform_admin(user)
+
+
+class ConfigChangeSerializer(serializers.ModelSerializer):
+    site = serializers.IntegerField(source="site_id", allow_null=True, help_text="Kept after the site is deleted.")
+    actor = serializers.IntegerField(source="actor_id", allow_null=True, help_text="Null: no signed-in person.")
+
+    class Meta:
+        model = ConfigChange
+        fields = [
+            "id",
+            "created_at",
+            "site",
+            "site_name",
+            "actor",
+            "actor_name",
+            "action",
+            "object_type",
+            "object_id",
+            "object_repr",
+            "changes",
+        ]
+        read_only_fields = fields

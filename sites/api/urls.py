@@ -3,12 +3,13 @@
 from django.urls import path
 from rest_framework.routers import SimpleRouter
 
-from sites.api.views import MembershipViewSet, SensorMeView, SensorViewSet, SiteViewSet, UserMeView
+from sites.api.views import ConfigChangeViewSet, MembershipViewSet, SensorMeView, SensorViewSet, SiteViewSet, UserMeView
 
 router = SimpleRouter()
 router.register("sites", SiteViewSet, basename="site")
 router.register("sensors", SensorViewSet, basename="sensor")
 router.register("memberships", MembershipViewSet, basename="membership")
+router.register("config-changes", ConfigChangeViewSet, basename="config-change")
 
 urlpatterns = [
     path("users/me/", UserMeView.as_view(), name="user-me"),
@@ -23,4 +24,5 @@ root_endpoints = {
     "sensors": "sensor-list",
     "sensors/me": "sensor-me",
     "memberships": "membership-list",
+    "config-changes": "config-change-list",
 }

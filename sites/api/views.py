@@ -7,6 +7,7 @@ from rest_framework.response import Response
 
 from outcry.models import User
 from sites.api.serializers import (
+    ConfigChangeSerializer,
     MembershipSerializer,
     MeSerializer,
     SensorConfigSerializer,
@@ -14,10 +15,10 @@ from sites.api.serializers import (
     SiteSerializer,
 )
 from sites.authentication import SensorKeyAuthentication
-from sites.filters import MembershipFilterSet, SensorFilterSet, SiteFilterSet
-from sites.models import Membership, Sensor, Site
+from sites.filters import ConfigChangeFilterSet, MembershipFilterSet, SensorFilterSet, SiteFilterSet
+from sites.models import ConfigChange, Membership, Sensor, Site
 from sites.permissions import IsSensor, SiteRolePermission
-from sites.selectors import membership_list, sensor_list, site_list
+from sites.selectors import config_change_list, membership_list, sensor_list, site_list
 from sites.services import membership_delete, sensor_delete, sensor_key_revoke, sensor_key_rotate, site_delete
 
 
@@ -98,6 +99,21 @@ class MembershipViewSet(SiteScopedViewSet):
 
     def perform_destroy(self, instance: Membership) -> None:
         membership_delete(membership=instance)
+
+
+class ConfigChangeViewSet(viewsets.ReadOnlyModelViewSet):
+    """The configuration change log of the sites you manage: who created, changed or deleted a site,
+    sensor, membership or notification channel, when, and each field from what to what (secrets
+    never appear: a new sensor key or webhook secret is an action). Append-only; newest first."""
+
+    queryset = ConfigChange.objects.none()
+    serializer_class = ConfigChangeSerializer
+    filterset_class = ConfigChangeFilterSet
+    ordering_fields = ["created_at"]
+    permission_classes = [IsAuthenticated]
+
+    def get_queryset(self):
+        return config_change_list(user=self.request.user)
 
 
 class UserMeView(generics.RetrieveAPIView):
