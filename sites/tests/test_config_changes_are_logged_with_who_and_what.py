@@ -173,3 +173,18 @@ def test_the_log_outlives_a_deleted_site_and_cannot_be_changed(world, make_user,
         ConfigChange.objects.all().delete()
     with pytest.raises(AppendOnlyError):
         entry.delete()
+
+
+def test_the_admin_shows_the_log_read_only(world, make_user):
+    from django.test import Client
+
+    world.client.patch(f"/api/v1/sensors/{world.sensor.pk}/", {"enabled": False}, format="json")
+    entry = log(action="changed")[0]
+    client = Client()
+    client.force_login(make_user(is_staff=True, is_superuser=True))
+
+    listing = client.get("/admin/sites/configchange/")
+    assert listing.status_code == 200 and "Gym north" in listing.content.decode()
+    assert client.get(f"/admin/sites/configchange/{entry.pk}/change/").status_code == 200  # a view-only page
+    assert client.get("/admin/sites/configchange/add/").status_code == 403
+    assert client.post(f"/admin/sites/configchange/{entry.pk}/delete/").status_code == 403
