@@ -203,6 +203,7 @@ REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
         "outcry.authentication.ApiTokenAuthentication",
         "rest_framework.authentication.SessionAuthentication",
+        "sites.authentication.SensorKeyRefusedHere",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     "DEFAULT_PAGINATION_CLASS": "outcry.pagination.StandardPagination",
@@ -220,6 +221,12 @@ SPECTACULAR_SETTINGS = {
     "DESCRIPTION": "Scream detection and live incident alerting across sites.",
     "VERSION": "1.0.0",
     "SERVE_INCLUDE_SCHEMA": False,
+    # The schemes clients can use; SensorKeyRefusedHere only explains a refusal.
+    "AUTHENTICATION_WHITELIST": [
+        "outcry.authentication.ApiTokenAuthentication",
+        "rest_framework.authentication.SessionAuthentication",
+        "sites.authentication.SensorKeyAuthentication",
+    ],
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",

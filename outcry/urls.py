@@ -1,7 +1,8 @@
 from importlib import import_module
 
 from django.contrib import admin
-from django.urls import include, path
+from django.http import HttpResponsePermanentRedirect
+from django.urls import Resolver404, include, path, re_path, resolve
 from django.views import defaults
 
 from outcry import health
@@ -17,6 +18,27 @@ _api_v1_root_endpoints = {
     "docs": "api-docs",
 }
 
+
+def api_not_found(request):
+    """No API view matched. A GET that only lacks its trailing slash is redirected, as Django's
+    APPEND_SLASH does elsewhere (this catch-all matching first stops it from doing so here)."""
+    with_slash = f"{request.path}/"
+    if not request.path.endswith("/") and _resolves(with_slash):
+        if request.method in ("GET", "HEAD"):
+            query = request.META.get("QUERY_STRING", "")
+            return HttpResponsePermanentRedirect(with_slash + (f"?{query}" if query else ""))
+        return error_response_404(f"No API endpoint at this URL; did you mean {with_slash}?")
+    return error_response_404()
+
+
+def _resolves(path: str) -> bool:
+    """Whether an API view (not this catch-all) answers ``path``."""
+    try:
+        return resolve(path).func is not api_not_found
+    except Resolver404:
+        return False
+
+
 urlpatterns = [
     path("admin/", admin.site.urls),
     path("healthz", health.healthz, name="healthz"),
@@ -28,6 +50,9 @@ urlpatterns = [
         name="api-root",
     ),
     *(path("api/v1/", include(module)) for module in _api_v1_modules),
+    # Unknown API URLs answer in the API's JSON error shape even with DEBUG on (handler404 is not
+    # used then, and the debug page would list every URL pattern).
+    re_path(r"^api/", api_not_found),
     path("", include("frontend.urls")),
 ]
 

@@ -43,6 +43,19 @@ class SensorKeyAuthentication(authentication.BaseAuthentication):
         return "Bearer"
 
 
+class SensorKeyRefusedHere(authentication.BaseAuthentication):
+    """Last in the default chain: a sensor key sent to an endpoint that is not for sensors is told
+    so (403), instead of a 401 saying that no credentials were sent."""
+
+    def authenticate(self, request):
+        if _raw_sensor_key(request) is not None:
+            raise exceptions.PermissionDenied(
+                "A sensor key may only upload recordings (POST /api/v1/recordings/) and read /api/v1/sensors/me/; "
+                "use a person's API token for this endpoint."
+            )
+        return None
+
+
 class SensorKeyAuthenticationScheme(OpenApiAuthenticationExtension):
     target_class = SensorKeyAuthentication
     name = "sensorKey"

@@ -46,6 +46,7 @@ from alerts.services import (
     incident_reopen,
     incident_resolve,
 )
+from outcry.api.mixins import RefuseMalformedBodyMixin
 from outcry.models import User
 from sites.api.views import SiteScopedViewSet
 from sites.models import Role
@@ -86,7 +87,9 @@ ERRORS = {
 }
 
 
-class IncidentViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
+class IncidentViewSet(
+    RefuseMalformedBodyMixin, mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet
+):
     """Incidents of your sites, newest first. Every member reads; operators and managers act.
 
     Each action answers 200 with the incident as it is now (with ``allowed_actions`` for you),

@@ -3,7 +3,8 @@
 {"error": {"status": 400, "code": "invalid", "message": "…", "fields": {"name": ["…"]}}}
 """
 
-from django.core.exceptions import PermissionDenied
+from django.conf import settings
+from django.core.exceptions import PermissionDenied, RequestDataTooBig
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db.models import ProtectedError
 from django.http import Http404, JsonResponse
@@ -21,6 +22,12 @@ def _first_message(detail) -> str:
         message = _first_message(value)
         return message if key in ("non_field_errors", "detail") else f"{key}: {message}"
     return str(detail)
+
+
+class PayloadTooLarge(exceptions.APIException):
+    status_code = status.HTTP_413_REQUEST_ENTITY_TOO_LARGE
+    default_detail = "The request body is too large."
+    default_code = "too_large"
 
 
 class Conflict(exceptions.APIException):
@@ -42,6 +49,10 @@ def _protected_conflict(exc: ProtectedError) -> Conflict:
 def exception_handler(exc, context):
     if isinstance(exc, Http404):
         exc = exceptions.NotFound()
+    elif isinstance(exc, RequestDataTooBig):  # over DATA_UPLOAD_MAX_MEMORY_SIZE (uploads have their own limit)
+        exc = PayloadTooLarge(
+            f"The request body is larger than the limit of {settings.DATA_UPLOAD_MAX_MEMORY_SIZE // 1_048_576} MiB."
+        )
     elif isinstance(exc, ProtectedError):
         exc = _protected_conflict(exc)
     elif isinstance(exc, PermissionDenied):
@@ -68,8 +79,6 @@ def error_response(message: str, *, code: str = "invalid", http_status: int = st
     return Response({"error": {"status": http_status, "code": code, "message": message}}, status=http_status)
 
 
-def error_response_404() -> JsonResponse:
+def error_response_404(message: str = "No API endpoint at this URL.") -> JsonResponse:
     """The 404 for a URL no API view matched (outside DRF, so a plain Django response)."""
-    return JsonResponse(
-        {"error": {"status": 404, "code": "not_found", "message": "No API endpoint at this URL."}}, status=404
-    )
+    return JsonResponse({"error": {"status": 404, "code": "not_found", "message": message}}, status=404)

@@ -65,3 +65,34 @@ def test_outside_the_api_a_404_is_not_json(client, db):
 
     assert response.status_code == 404
     assert not response["Content-Type"].startswith("application/json")
+
+
+def test_unknown_api_urls_are_json_even_with_debug_on(make_user, client_for, settings):
+    settings.DEBUG = True  # `make run` serves with DEBUG on; its 404 page would list every URL pattern
+    client = client_for(make_user())
+
+    error = _error(client.get("/api/v1/no-such-endpoint/"), 404)
+    assert error["message"] == "No API endpoint at this URL."
+    assert _error(client.get("/api/nothing-here"), 404)["code"] == "not_found"
+
+
+def test_an_api_url_without_its_trailing_slash_redirects_a_get_and_names_it_otherwise(make_user, client_for):
+    client = client_for(make_user(is_staff=True))
+
+    response = client.get("/api/v1/sites?status=active")
+    assert (response.status_code, response["Location"]) == (301, "/api/v1/sites/?status=active")
+    error = _error(client.post("/api/v1/sites", {"name": "x"}, format="json"), 404)
+    assert "did you mean /api/v1/sites/?" in error["message"]
+
+
+def test_a_sensor_key_sent_where_people_authenticate_is_told_where_it_works(make_sensor):
+    from rest_framework.test import APIClient
+
+    from sites.services import sensor_key_rotate
+
+    key = sensor_key_rotate(sensor=make_sensor())
+    for headers in ({"HTTP_X_SENSOR_KEY": key}, {"HTTP_AUTHORIZATION": f"Bearer {key}"}):
+        error = _error(APIClient().get("/api/v1/incidents/", **headers), 403)
+        assert "may only upload recordings" in error["message"]
+    sensor_me = APIClient().get("/api/v1/sensors/me/", HTTP_X_SENSOR_KEY=key)
+    assert sensor_me.status_code == 200

@@ -5,6 +5,7 @@ from rest_framework.decorators import action
 from rest_framework.permissions import IsAuthenticated
 from rest_framework.response import Response
 
+from outcry.api.mixins import RefuseMalformedBodyMixin
 from outcry.models import User
 from sites.api.serializers import (
     ConfigChangeSerializer,
@@ -22,7 +23,7 @@ from sites.selectors import config_change_list, membership_list, sensor_list, si
 from sites.services import membership_delete, sensor_delete, sensor_key_revoke, sensor_key_rotate, site_delete
 
 
-class SiteScopedViewSet(viewsets.ModelViewSet):
+class SiteScopedViewSet(RefuseMalformedBodyMixin, viewsets.ModelViewSet):
     """CRUD over site-owned rows: the queryset is scoped to the user's sites (others are 404) and
     ``SiteRolePermission`` checks the role at the object's site (visible but not allowed is 403).
     Creating a row checks the role at the site named in the request body."""

@@ -84,4 +84,6 @@ def test_a_sensor_key_is_not_a_person(sensor_and_key):
     _, key = sensor_and_key
 
     for url in ("/api/v1/users/me/", "/api/v1/sites/", "/api/v1/sensors/"):
-        assert APIClient().get(url, HTTP_AUTHORIZATION=f"Bearer {key}").status_code == 401, url
+        response = APIClient().get(url, HTTP_AUTHORIZATION=f"Bearer {key}")
+        assert response.status_code == 403, url  # a device, not a person: told where its key works
+        assert "may only upload recordings" in response.json()["error"]["message"]
