@@ -62,7 +62,7 @@ run: install
 	@echo "Outcry is starting at http://$(HOST):$(PORT)/  (admin: /admin/, API docs: /api/docs/, health: /readyz)"
 	@echo "Log in with one of the demo accounts above. Stop with Ctrl-C."
 	@echo
-	exec $(VENV)/bin/daphne -b $(HOST) -p $(PORT) outcry.asgi:application
+	PUBLIC_BASE_URL=$${PUBLIC_BASE_URL:-http://$(HOST):$(PORT)} exec $(VENV)/bin/daphne -b $(HOST) -p $(PORT) outcry.asgi:application
 
 # Both passes always run; the target fails when either does.
 test: install-train browser-deps
