@@ -16,19 +16,15 @@ class IncidentEventInline(admin.TabularInline):
 
 
 @admin.register(Incident)
-class IncidentAdmin(admin.ModelAdmin):
-    """Read-mostly: workflow changes go through the console or the API so they are logged."""
+class IncidentAdmin(AppendOnlyAdmin):
+    """Read-only: workflow changes go through the console or the API, so that the timeline logs
+    them; nothing here (its detections included) can change or delete an incident."""
 
     list_display = ["id", "site", "sensor", "status", "priority", "peak_score", "detection_count", "opened_at"]
     list_filter = ["status", "priority", "site"]
     search_fields = ["id", "site__name", "sensor__name"]
     date_hierarchy = "opened_at"
-    raw_id_fields = ["detections", "peak_detection"]
-    readonly_fields = [field.name for field in Incident._meta.get_fields() if field.concrete and not field.many_to_many]
     inlines = [IncidentEventInline]
-
-    def has_add_permission(self, request) -> bool:
-        return False
 
 
 @admin.register(IncidentEvent)

@@ -9,7 +9,8 @@ admin.site.site_title = "Outcry admin"
 
 
 class AppendOnlyAdmin(admin.ModelAdmin):
-    """Audit rows (``outcry.models.AppendOnlyModel``) are shown, never added, changed or deleted here."""
+    """Rows shown here, never added, changed or deleted here: audit rows
+    (``outcry.models.AppendOnlyModel``) and what only logged workflows may change (incidents)."""
 
     def has_add_permission(self, request) -> bool:
         return False

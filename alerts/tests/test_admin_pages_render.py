@@ -23,3 +23,6 @@ def test_admin_lists_and_shows_incidents_events_channels_and_deliveries(make_use
     ):
         assert client.get(url).status_code == 200, url
     assert client.get("/admin/alerts/incident/add/").status_code == 403
+    page = client.get(f"/admin/alerts/incident/{incident.pk}/change/").content.decode()
+    assert 'name="detections"' not in page and "deletelink" not in page  # view only
+    assert client.post(f"/admin/alerts/incident/{incident.pk}/change/", {"detections": []}).status_code == 403
