@@ -192,6 +192,15 @@ function isTyping(target) {
   );
 }
 
+// Enter and Space on a link or button activate it: they are never shortcuts there.
+function activatesItself(target, key) {
+  return (
+    (key === "Enter" || key === " ") &&
+    target instanceof Element &&
+    target.closest("a[href], button, summary, [role=button], [role=link]") !== null
+  );
+}
+
 const helpDialog = document.getElementById("help-dialog");
 const KEY_NAMES = { ArrowDown: "↓", ArrowUp: "↑", ArrowLeft: "←", ArrowRight: "→" };
 
@@ -224,7 +233,7 @@ registerShortcuts("Everywhere", [
 let pendingPrefix = null;
 document.addEventListener("keydown", (event) => {
   if (event.defaultPrevented || event.ctrlKey || event.metaKey || event.altKey) return;
-  if (isTyping(event.target) || helpDialog?.open) return;
+  if (isTyping(event.target) || activatesItself(event.target, event.key) || helpDialog?.open) return;
   let key = event.key;
   if (pendingPrefix) {
     key = `${pendingPrefix} ${key}`;

@@ -23,6 +23,7 @@ import {
   PRIORITY_RANK,
   priorityBadge,
   quickAction,
+  refusalReason,
   startWaitingTimers,
   statusChip,
   waitingNode,
@@ -166,6 +167,10 @@ function renderFeed() {
   }
   // "All quiet" only when the list is known to be empty, never after a failed load.
   emptyState.hidden = list.length > 0 || !loadedOnce || !feedError.hidden;
+  // "All quiet" must never be said to someone whose console cannot hear anything.
+  const noSites = !(config.sites || []).length;
+  document.getElementById("feed-empty-quiet").hidden = noSites;
+  document.getElementById("feed-empty-no-sites").hidden = !noSites;
   renderCounts();
 }
 
@@ -309,7 +314,11 @@ function openForm(incident, action) {
 
 function act(id, action) {
   const incident = incidents.get(id);
-  if (!incident || !can(incident, action)) return;
+  if (!incident) return;
+  if (!can(incident, action)) {
+    toast(refusalReason(incident, action));
+    return;
+  }
   if (action === "annotate" || action === "resolve" || action === "hold") {
     openForm(incident, action);
     return;
@@ -319,6 +328,12 @@ function act(id, action) {
     renderFeed();
   });
 }
+
+// A card reached with Tab is the selected one, so that the action keys act on what has the focus.
+feed.addEventListener("focusin", (event) => {
+  const card = event.target.closest(".incident-card");
+  if (card && event.target === card && Number(card.dataset.id) !== selectedId) select(Number(card.dataset.id));
+});
 
 feed.addEventListener("click", (event) => {
   const card = event.target.closest(".incident-card");

@@ -14,6 +14,7 @@ import {
   registerShortcuts,
   RESOLUTION_LABELS,
   STATUS_LABELS,
+  toast,
 } from "./common.js";
 import {
   actionForm,
@@ -21,6 +22,7 @@ import {
   ownershipText,
   priorityBadge,
   quickAction,
+  refusalReason,
   startWaitingTimers,
   statusChip,
   waitingNode,
@@ -226,7 +228,11 @@ function reload() {
 // --- Actions -----------------------------------------------------------------------------------
 
 function act(action) {
-  if (!incident || !can(incident, action)) return;
+  if (!incident) return;
+  if (!can(incident, action)) {
+    toast(refusalReason(incident, action));
+    return;
+  }
   if (["annotate", "hold", "resolve"].includes(action)) {
     const slot = actionsBox.querySelector(".form-slot");
     if (!slot) return;

@@ -33,6 +33,24 @@ function roleAt(siteId) {
   return site?.role ?? null;
 }
 
+const ACTION_VERBS = {
+  acknowledge: "acknowledge",
+  assign: "assign",
+  annotate: "add notes to",
+  hold: "put on hold",
+  resolve: "resolve",
+  reopen: "reopen",
+};
+
+/** Why ``action`` is not offered on ``incident``, in words (for a key pressed anyway). */
+export function refusalReason(incident, action) {
+  const verb = ACTION_VERBS[action] || action;
+  if ((ROLE_RANK[roleAt(incident.site?.id)] ?? -1) < ROLE_RANK.operator) {
+    return `Only operators and managers of ${incident.site?.name || "its site"} can ${verb} incidents.`;
+  }
+  return `Incident #${incident.id} is ${(STATUS_LABELS[incident.status] || incident.status).toLowerCase()}: you cannot ${verb} it now.`;
+}
+
 /** Whether the user may act on incidents (operator or more) at any of their sites. */
 export function canActAnywhere() {
   return (config.sites || []).some((site) => (ROLE_RANK[site.role] ?? -1) >= ROLE_RANK.operator);

@@ -109,9 +109,16 @@ export class LiveConnection {
   show(state, label) {
     this.onState?.(state, this.connectedOnce);
     if (!this.indicator) return;
+    const changed = this.indicator.dataset.state !== state;
     this.indicator.dataset.state = state;
     this.indicator.querySelector(".conn-label").textContent = label;
     this.indicator.title =
-      state === "live" ? "Live updates connected" : "Live updates disconnected: click to retry now";
+      state === "live" ? "Live updates connected" : "Live updates disconnected: press to retry now";
+    // Screen readers hear the state when it changes, not the countdown every second.
+    const announcer = document.getElementById("conn-announce");
+    if (changed && announcer) {
+      announcer.textContent =
+        state === "live" ? "Live updates connected." : state === "connecting" ? "" : "Live updates disconnected.";
+    }
   }
 }
