@@ -90,7 +90,7 @@ class Incident(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"Incident {self.pk} at {self.site_id} ({self.status}, {self.priority})"
+        return f"Incident #{self.pk} ({self.status}, {self.priority})"
 
     @property
     def is_open(self) -> bool:
@@ -185,7 +185,7 @@ class NotificationChannel(models.Model):
         constraints = [models.UniqueConstraint(fields=["site", "name"], name="unique_channel_name_per_site")]
 
     def __str__(self) -> str:
-        return f"{self.name} ({self.kind}) at {self.site_id}"
+        return f"{self.name} ({self.kind})"
 
     def save(self, *args, **kwargs):
         if self.kind == ChannelKind.WEBHOOK and not self.secret:
@@ -232,6 +232,7 @@ class NotificationDelivery(models.Model):
     updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:
+        verbose_name_plural = "notification deliveries"
         ordering = ["-created_at", "-id"]
         constraints = [
             models.UniqueConstraint(fields=["channel", "incident", "reason"], name="unique_delivery_per_reason")

@@ -69,6 +69,7 @@ class ApiToken(models.Model):
     TOKEN_PREFIX = "oct"
 
     class Meta:
+        verbose_name = "API token"
         ordering = ["-created_at"]
 
     def __str__(self) -> str:

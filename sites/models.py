@@ -61,10 +61,14 @@ class Site(models.Model):
         help_text="Scream probability above which a detection raises an incident.",
     )
     default_cooldown_s = models.PositiveIntegerField(
-        default=60, help_text="A detection this soon after an open incident's last one joins it."
+        "default cooldown (s)",
+        default=60,
+        help_text="A detection this soon after an open incident's last one joins it.",
     )
     ack_timeout_s = models.PositiveIntegerField(
-        default=300, help_text="An incident still new after this long escalates to the site's managers."
+        "acknowledgement timeout (s)",
+        default=300,
+        help_text="An incident still new after this long escalates to the site's managers.",
     )
     keep_stream_audio = models.BooleanField(
         default=False, help_text="Keep continuous stream audio (off: only segments around detections)."
@@ -117,13 +121,13 @@ class Sensor(models.Model):
     threshold_override = models.FloatField(
         null=True, blank=True, validators=[MinValueValidator(0.0), MaxValueValidator(1.0)]
     )
-    cooldown_override_s = models.PositiveIntegerField(null=True, blank=True)
+    cooldown_override_s = models.PositiveIntegerField("cooldown override (s)", null=True, blank=True)
     silenced_until = models.DateTimeField(null=True, blank=True)
     # [{"days": [0..6] (Monday=0), "start": "HH:MM", "end": "HH:MM"}, ...] in the site's time zone;
     # empty = always active. A range whose end is before its start runs past midnight.
     active_hours = models.JSONField(default=list, blank=True, validators=[validate_active_hours])
     last_seen = models.DateTimeField(null=True, blank=True)
-    level_dbfs = models.FloatField(null=True, blank=True)
+    level_dbfs = models.FloatField("level (dBFS)", null=True, blank=True)
     key_lookup_id = models.CharField(max_length=12, unique=True, null=True, blank=True)
     key_hash = models.CharField(max_length=64, blank=True)
     key_created_at = models.DateTimeField(null=True, blank=True)

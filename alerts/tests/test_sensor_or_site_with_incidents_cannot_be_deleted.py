@@ -13,6 +13,7 @@ def test_deleting_a_sensor_with_incidents_is_refused_with_409(make_incident, mak
 
     assert response.status_code == 409
     assert "Disable" in response.json()["error"]["message"]
+    assert "1 incident refers to it" in response.json()["error"]["message"]
     assert Sensor.objects.filter(pk=incident.sensor_id).exists()
     assert Incident.objects.filter(pk=incident.pk).exists()
     assert IncidentEvent.objects.filter(incident=incident).exists()

@@ -39,11 +39,12 @@ class Conflict(exceptions.APIException):
 def _protected_conflict(exc: ProtectedError) -> Conflict:
     """Deleting something that audit history still refers to (e.g. a sensor with incidents)."""
     protected = list(exc.protected_objects)
-    kind = protected[0]._meta.verbose_name_plural if protected else "records"
-    return Conflict(
-        f"It cannot be deleted: {len(protected)} {kind} refer to it and their history is kept. "
-        "Disable or retire it instead."
-    )
+    meta = protected[0]._meta if protected else None
+    if len(protected) == 1:
+        what = f"1 {meta.verbose_name} refers"
+    else:
+        what = f"{len(protected)} {meta.verbose_name_plural if meta else 'records'} refer"
+    return Conflict(f"It cannot be deleted: {what} to it and their history is kept. Disable or retire it instead.")
 
 
 def exception_handler(exc, context):
