@@ -99,11 +99,12 @@ class SensorSerializer(serializers.ModelSerializer):
         ]
         read_only_fields = ["last_seen", "level_dbfs", "key_created_at", "key_revoked_at", "created_at", "updated_at"]
 
-    def get_fields(self):
-        fields = super().get_fields()
-        if self.instance is not None:
-            fields["site"].read_only = True
-        return fields
+    def validate(self, attrs):
+        if self.instance is not None and "site" in attrs and attrs.pop("site") != self.instance.site:
+            raise serializers.ValidationError(  # said, not silently dropped
+                {"site": "A sensor does not move between sites; create a sensor at the other site."}
+            )
+        return attrs
 
     def create(self, validated_data):
         sensor, key = sensor_create(**validated_data)
@@ -161,12 +162,14 @@ class MembershipSerializer(serializers.ModelSerializer):
         fields = ["id", "user", "username", "site", "site_name", "role", "created_at"]
         read_only_fields = ["created_at"]
 
-    def get_fields(self):
-        fields = super().get_fields()
+    def validate(self, attrs):
         if self.instance is not None:  # only the role changes; to move someone, delete and create
-            fields["user"].read_only = True
-            fields["site"].read_only = True
-        return fields
+            for field in ("user", "site"):
+                if field in attrs and attrs[field] != getattr(self.instance, field):
+                    raise serializers.ValidationError(
+                        {field: "Only the role of a membership changes; remove it and grant a new one instead."}
+                    )
+        return attrs
 
     def create(self, validated_data):
         return membership_create(**validated_data)

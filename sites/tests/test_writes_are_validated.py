@@ -72,10 +72,12 @@ def test_a_sensor_does_not_move_between_sites(manager, make_sensor, make_site, m
     sensor = make_sensor(site)
     elsewhere = make_site()
 
-    client.patch(f"/api/v1/sensors/{sensor.pk}/", {"site": elsewhere.pk, "name": "Renamed"}, format="json")
+    response = client.patch(f"/api/v1/sensors/{sensor.pk}/", {"site": elsewhere.pk, "name": "Renamed"}, format="json")
 
+    assert "site" in _fields(response)  # refused, not silently ignored
+    renamed = sensor.name
     sensor.refresh_from_db()
-    assert (sensor.site, sensor.name) == (site, "Renamed")
+    assert (sensor.site, sensor.name) == (site, renamed)
 
 
 def test_an_unknown_role_is_refused(manager, make_user):
@@ -100,7 +102,7 @@ def test_a_user_holds_one_membership_per_site(manager, make_member):
     assert Membership.objects.get(user=viewer).role == Role.VIEWER
 
 
-def test_a_membership_update_changes_only_the_role(manager, make_member, make_site, make_user):
+def test_a_membership_update_may_change_only_the_role(manager, make_member, make_site, make_user):
     site, client = manager
     viewer = make_member(site, Role.VIEWER)
     membership = Membership.objects.get(user=viewer)
@@ -111,9 +113,11 @@ def test_a_membership_update_changes_only_the_role(manager, make_member, make_si
         format="json",
     )
 
-    assert response.status_code == 200
+    assert {"site", "user"} & set(_fields(response))  # refused, not silently ignored
     membership.refresh_from_db()
-    assert (membership.user, membership.site, membership.role) == (viewer, site, Role.OPERATOR)
+    assert (membership.user, membership.site, membership.role) == (viewer, site, Role.VIEWER)
+    response = client.patch(f"/api/v1/memberships/{membership.pk}/", {"role": "operator"}, format="json")
+    assert response.status_code == 200 and response.json()["role"] == "operator"
 
 
 def test_site_timezone_must_be_known(make_user, client_for):
@@ -156,3 +160,15 @@ def test_a_manager_sets_the_sites_audio_retention_or_clears_it_for_the_servers(m
 
     body = client.patch(f"/api/v1/sites/{site.pk}/", {"audio_retention_days": None}, format="json").json()
     assert (body["audio_retention_days"], body["effective_audio_retention_days"]) == (None, 30)
+
+
+def test_a_membership_changes_only_its_role_and_naming_the_same_site_is_fine(manager, make_site, make_sensor):
+    site, client = manager
+    other = make_site()
+    sensor = make_sensor(site, "Gym mic")
+    membership = Membership.objects.get(site=site)
+
+    assert "site" in _fields(client.patch(f"/api/v1/memberships/{membership.pk}/", {"site": other.pk}, format="json"))
+    same_site = client.patch(f"/api/v1/sensors/{sensor.pk}/", {"site": site.pk, "name": "Gym mic 2"}, format="json")
+    assert same_site.status_code == 200 and same_site.json()["name"] == "Gym mic 2"
+    assert Sensor.objects.get(pk=sensor.pk).site == site
