@@ -32,6 +32,10 @@ class ShellPage(LoginRequiredMixin, TemplateView):
         context = super().get_context_data(**kwargs)
         context["page_name"] = self.page_name
         context["page_config"] = self.page_config()
+        # The navigation offers only the pages this user can use somewhere.
+        ranks = [Role.rank(site["role"]) for site in context["page_config"]["sites"] if site["role"]]
+        context["can_upload"] = any(rank >= Role.rank(Role.OPERATOR) for rank in ranks)
+        context["can_stream"] = any(rank >= Role.rank(Role.MANAGER) for rank in ranks)
         return context
 
 

@@ -2,6 +2,8 @@ import json
 import re
 from pathlib import Path
 
+import pytest
+
 from sites.models import Role
 
 
@@ -39,6 +41,20 @@ def test_nav_links_admin_only_for_staff(client, make_user):
     html = client.get("/").content.decode()
     assert 'href="/admin/"' in html
     assert 'href="/api/docs/"' in html
+
+
+@pytest.mark.parametrize(
+    ("role", "upload", "microphone"),
+    [("viewer", False, False), ("operator", True, False), ("manager", True, True)],
+)
+def test_nav_offers_upload_and_microphone_only_to_roles_that_can_use_them(
+    client, make_site, make_member, role, upload, microphone
+):
+    client.force_login(make_member(make_site(), role))
+
+    html = client.get("/history/").content.decode()
+
+    assert ('href="/upload/"' in html, 'href="/microphone/"' in html) == (upload, microphone)
 
 
 def test_incident_page_carries_the_incident_id(client, make_user):

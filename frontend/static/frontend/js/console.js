@@ -78,7 +78,7 @@ function renderCard(incident) {
   if (can(incident, "assign") && incident.assignee?.id !== config.user.id) {
     actions.push(actionButton(incident, "assign", "Assign to me", "m"));
   }
-  if (can(incident, "annotate")) actions.push(actionButton(incident, "annotate", "Annotate", "n"));
+  if (can(incident, "annotate")) actions.push(actionButton(incident, "annotate", "Add note…", "n"));
   if (can(incident, "resolve")) actions.push(actionButton(incident, "resolve", "Resolve…", "r"));
   if (can(incident, "reopen")) actions.push(actionButton(incident, "reopen", "Reopen"));
   const owner = ownershipText(incident);
@@ -375,7 +375,7 @@ registerShortcuts("Console", [
   { keys: ["k", "ArrowUp"], label: "Previous incident", run: () => move(-1) },
   { keys: ["a"], label: "Acknowledge the selected incident", run: onSelected("acknowledge") },
   { keys: ["m"], label: "Assign the selected incident to me", run: onSelected("assign") },
-  { keys: ["n"], label: "Annotate (add a note)", run: onSelected("annotate") },
+  { keys: ["n"], label: "Add a note", run: onSelected("annotate") },
   { keys: ["h"], label: "Put on hold", run: onSelected("hold") },
   { keys: ["r"], label: "Resolve (pick a resolution)", run: onSelected("resolve") },
   {
@@ -416,7 +416,11 @@ showResolvedBox.addEventListener("change", () => {
 const sensorsBox = document.getElementById("sensors");
 const sensorsUpdated = document.getElementById("sensors-updated");
 
+// File-drop sensors send recordings, never a stream: "offline" would be a false alarm for them.
+const isQuietFileDrop = (sensor) => sensor.kind === "file_drop" && sensor.status === "offline";
+
 function sensorState(sensor) {
+  if (isQuietFileDrop(sensor)) return "file drop";
   if (sensor.status !== "offline") return sensor.status;
   if (!sensor.last_seen) return "never seen";
   return `offline ${formatAgo(sensor.last_seen).replace(" ago", "")}`;
@@ -453,7 +457,7 @@ function renderSensors(sensors) {
   }
   const blocks = [];
   for (const [siteId, list] of bySite) {
-    const offline = list.filter((sensor) => sensor.status === "offline").length;
+    const offline = list.filter((sensor) => sensor.status === "offline" && !isQuietFileDrop(sensor)).length;
     blocks.push(
       el(
         "h3.sensor-site",
@@ -468,7 +472,7 @@ function renderSensors(sensors) {
           el(
             "li.sensor",
             {
-              dataset: { status: sensor.status },
+              dataset: { status: isQuietFileDrop(sensor) ? "file-drop" : sensor.status },
               title: [
                 sensor.location,
                 sensor.last_seen ? `last seen ${formatAgo(sensor.last_seen)}` : "never seen",
