@@ -54,6 +54,11 @@ const EVENT_LABELS = {
   notified: "Notified",
 };
 
+function eventLabel(event) {
+  if (event.kind === "assigned" && event.data && event.data.assignee === null) return "Unassigned";
+  return EVENT_LABELS[event.kind] || event.kind;
+}
+
 // --- Rendering ---------------------------------------------------------------------------------
 
 function renderHead() {
@@ -181,7 +186,7 @@ function renderTimeline(events) {
         "li",
         { dataset: { kind: event.kind } },
         el("div.when", {}, formatDateTime(event.created_at)),
-        el("div.what", {}, `${EVENT_LABELS[event.kind] || event.kind}${change}`, el("span.muted", {}, ` · ${who}`)),
+        el("div.what", {}, `${eventLabel(event)}${change}`, el("span.muted", {}, ` · ${who}`)),
         event.text ? el("div.text", {}, event.text) : null,
       );
     }),
@@ -203,12 +208,15 @@ async function loadIncident() {
   try {
     incident = await api(`/api/v1/incidents/${incidentId}/`);
     errorBanner.hidden = true;
+    page.querySelector(".incident-grid").hidden = false;
     render();
   } catch (error) {
     errorBanner.textContent =
       error.status === 404 ? "This incident does not exist, or it belongs to a site you cannot see." : error.message;
     errorBanner.hidden = false;
     head.querySelector("p")?.remove();
+    // Empty evidence, timeline and action panels under the banner would suggest there is something to see.
+    if (error.status === 404) page.querySelector(".incident-grid").hidden = true;
   }
 }
 

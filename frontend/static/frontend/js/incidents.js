@@ -169,7 +169,7 @@ export function actionForm(incident, action, { onDone, onCancel }) {
       name: "note",
       placeholder: "Note (optional)",
       "aria-label": "Resolution note",
-      maxlength: "2000",
+      maxlength: "5000", // as the API
     });
     controls.push(select, note);
     focusTarget = select;
@@ -182,7 +182,7 @@ export function actionForm(incident, action, { onDone, onCancel }) {
       required: true,
       placeholder: label,
       "aria-label": label,
-      maxlength: "4000",
+      maxlength: "5000", // as the API
     });
     controls.push(text);
     focusTarget = text;
