@@ -182,7 +182,13 @@ class NotificationChannel(models.Model):
 
     class Meta:
         ordering = ["site__name", "name"]
-        constraints = [models.UniqueConstraint(fields=["site", "name"], name="unique_channel_name_per_site")]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["site", "name"],
+                name="unique_channel_name_per_site",
+                violation_error_message="This site already has a notification channel with this name.",
+            )
+        ]
 
     def __str__(self) -> str:
         return f"{self.name} ({self.kind})"

@@ -137,7 +137,13 @@ class Sensor(models.Model):
 
     class Meta:
         ordering = ["site__name", "name"]
-        constraints = [models.UniqueConstraint(fields=["site", "name"], name="unique_sensor_name_per_site")]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["site", "name"],
+                name="unique_sensor_name_per_site",
+                violation_error_message="This site already has a sensor with this name.",
+            )
+        ]
 
     def __str__(self) -> str:
         return f"{self.site.name} / {self.name}"

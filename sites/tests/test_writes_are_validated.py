@@ -172,3 +172,12 @@ def test_a_membership_changes_only_its_role_and_naming_the_same_site_is_fine(man
     same_site = client.patch(f"/api/v1/sensors/{sensor.pk}/", {"site": site.pk, "name": "Gym mic 2"}, format="json")
     assert same_site.status_code == 200 and same_site.json()["name"] == "Gym mic 2"
     assert Sensor.objects.get(pk=sensor.pk).site == site
+
+
+def test_a_second_sensor_of_the_same_name_at_a_site_is_refused_in_words(manager, make_sensor):
+    site, client = manager
+    make_sensor(site, "Gym")
+
+    response = client.post("/api/v1/sensors/", {"site": site.pk, "name": "Gym"}, format="json")
+
+    assert response.json()["error"]["message"] == "This site already has a sensor with this name."
