@@ -96,3 +96,15 @@ def test_a_sensor_key_sent_where_people_authenticate_is_told_where_it_works(make
         assert "may only upload recordings" in error["message"]
     sensor_me = APIClient().get("/api/v1/sensors/me/", HTTP_X_SENSOR_KEY=key)
     assert sensor_me.status_code == 200
+
+
+def test_an_unknown_ordering_or_page_is_a_400_that_says_what_works(make_user, client_for):
+    client = client_for(make_user(is_staff=True))
+
+    error = _error(client.get("/api/v1/sites/?ordering=-password"), 400)
+    assert error["fields"]["ordering"] == ["Cannot order by -password; use one of: created_at, name, slug, status."]
+    assert client.get("/api/v1/sites/?ordering=-name,slug").status_code == 200
+    for page in ("abc", "0", "-1"):
+        assert "is not a page number" in _error(client.get(f"/api/v1/sites/?page={page}"), 400)["fields"]["page"][0]
+    assert _error(client.get("/api/v1/sites/?page=999"), 404)["code"] == "not_found"  # past the end
+    assert client.get("/api/v1/sites/?page=last").status_code == 200
