@@ -6,6 +6,8 @@ from frontend.forms import ThrottledAuthenticationForm
 from frontend.microphone import MicrophonePage
 
 urlpatterns = [
+    # Pages that name no icon (the admin, the API docs) make browsers ask for /favicon.ico.
+    path("favicon.ico", views.favicon),
     path(
         "login/",
         auth_views.LoginView.as_view(

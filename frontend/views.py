@@ -2,6 +2,8 @@
 browser modules read everything else from the REST API and the console websocket."""
 
 from django.contrib.auth.mixins import LoginRequiredMixin
+from django.http import HttpResponsePermanentRedirect
+from django.templatetags.static import static
 from django.views.generic import TemplateView
 
 from sites.models import Role
@@ -76,3 +78,9 @@ class UploadPage(ShellPage):
                 for s in sensors.order_by("site__name", "name")
             ]
         }
+
+
+def favicon(request):
+    """Pages that name no icon (the admin, the API docs) make browsers ask for /favicon.ico. The
+    static URL is resolved per request: with hashed names it needs the collected manifest."""
+    return HttpResponsePermanentRedirect(static("frontend/outcry.svg"))

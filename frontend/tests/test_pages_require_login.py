@@ -49,3 +49,9 @@ def test_signing_out_needs_a_post_and_returns_to_login(client, make_user):
     assert response.status_code == 302
     assert response["Location"] == "/login/"
     assert client.get("/").status_code == 302
+
+
+def test_the_favicon_is_found_without_signing_in(client):
+    response = client.get("/favicon.ico")
+
+    assert response.status_code == 301 and response["Location"].endswith("frontend/outcry.svg")
