@@ -98,11 +98,13 @@ def _site_name(site_id: int | None) -> str:
     return Site.objects.filter(pk=site_id).values_list("name", flat=True).first() or ""
 
 
-def _log_save(sender, *, instance, created, raw=False, **kwargs) -> None:
+def _log_save(sender, *, instance, created, raw=False, update_fields=None, **kwargs) -> None:
     if raw:
         return
     tracked = _tracked[sender]
     after = _values(instance, tracked.fields)
+    if update_fields is not None:  # only what this save wrote (an unsaved attribute is no change)
+        after = {name: value for name, value in after.items() if name in update_fields}
     if created:
         changes = {name: [None, value] for name, value in after.items() if value not in (None, "", [], {})}
         _record(tracked, instance, ChangeAction.CREATED, changes)
@@ -115,6 +117,8 @@ def _log_save(sender, *, instance, created, raw=False, **kwargs) -> None:
         _record(tracked, instance, ChangeAction.CHANGED, changes)
     secrets_after = _values(instance, tuple(tracked.secrets))
     for name, action_of in tracked.secrets.items():
+        if update_fields is not None and name not in update_fields:
+            continue
         if before[name] != secrets_after[name]:
             action = action_of(before[name], secrets_after[name])
             if action:
