@@ -37,7 +37,7 @@ class ShellPage(LoginRequiredMixin, TemplateView):
         # The navigation offers only the pages this user can use somewhere.
         ranks = [Role.rank(site["role"]) for site in context["page_config"]["sites"] if site["role"]]
         context["can_upload"] = any(rank >= Role.rank(Role.OPERATOR) for rank in ranks)
-        context["can_stream"] = any(rank >= Role.rank(Role.MANAGER) for rank in ranks)
+        context["can_manage"] = any(rank >= Role.rank(Role.MANAGER) for rank in ranks)
         return context
 
 
@@ -63,6 +63,13 @@ class HistoryPage(ShellPage):
         return super().page_config() | {
             "sensors": [{"id": s.id, "name": s.name, "site": s.site_id} for s in sensors],
         }
+
+
+class ChangesPage(ShellPage):
+    """The configuration change log of the sites the user manages (reads /api/v1/config-changes/)."""
+
+    template_name = "frontend/changes.html"
+    page_name = "changes"
 
 
 class UploadPage(ShellPage):

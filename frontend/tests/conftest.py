@@ -21,3 +21,10 @@ def browser(playwright):
     browser = playwright.chromium.launch(executable_path=str(e2e.CHROMIUM), args=e2e.CHROMIUM_ARGS)
     yield browser
     browser.close()
+
+
+@pytest.fixture
+def server(tmp_path):
+    """Outcry in embedded mode in its own daphne process (test data folder), for a test's browsers."""
+    with e2e.embedded_server(tmp_path / "var", tmp_path) as server:
+        yield server

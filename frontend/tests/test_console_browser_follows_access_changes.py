@@ -11,12 +11,6 @@ from outcry.tests.django_subprocess import run_manage
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
 
-@pytest.fixture
-def server(tmp_path):
-    with e2e.embedded_server(tmp_path / "var", tmp_path) as server:
-        yield server
-
-
 def test_operator_removed_from_the_site_loses_its_incidents_live(server, browser, tmp_path):
     operator = e2e.seed_operator(server)
     admin = e2e.ApiClient(server.base_url, e2e.seed_admin_token(server))

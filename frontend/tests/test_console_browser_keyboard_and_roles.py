@@ -11,12 +11,6 @@ from outcry.tests.django_subprocess import run_manage
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
 
-@pytest.fixture
-def server(tmp_path):
-    with e2e.embedded_server(tmp_path / "var", tmp_path) as server:
-        yield server
-
-
 def raise_incident(server, operator: dict, sensor: str) -> None:
     admin = e2e.ApiClient(server.base_url, e2e.seed_admin_token(server))
     slug = admin.get(f"/api/v1/sites/{operator['site']}/")["slug"]

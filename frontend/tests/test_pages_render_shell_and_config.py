@@ -47,7 +47,7 @@ def test_nav_links_admin_only_for_staff(client, make_user):
     ("role", "upload", "microphone"),
     [("viewer", False, False), ("operator", True, False), ("manager", True, True)],
 )
-def test_nav_offers_upload_and_microphone_only_to_roles_that_can_use_them(
+def test_nav_offers_upload_microphone_and_changes_only_to_roles_that_can_use_them(
     client, make_site, make_member, role, upload, microphone
 ):
     client.force_login(make_member(make_site(), role))
@@ -55,6 +55,7 @@ def test_nav_offers_upload_and_microphone_only_to_roles_that_can_use_them(
     html = client.get("/history/").content.decode()
 
     assert ('href="/upload/"' in html, 'href="/microphone/"' in html) == (upload, microphone)
+    assert ('href="/changes/"' in html) == microphone  # the change log is the managers' too
 
 
 def test_incident_page_carries_the_incident_id(client, make_user):

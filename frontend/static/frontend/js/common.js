@@ -172,6 +172,31 @@ function toggleTheme() {
   }
 }
 
+// --- Filtered, paginated tables (history, changes) --------------------------------------------
+
+/** Submitting ``form`` reloads the page with its non-empty fields as the query string (shareable). */
+export function submitFiltersAsQuery(form) {
+  form.addEventListener("submit", (event) => {
+    event.preventDefault();
+    const params = new URLSearchParams();
+    for (const [name, value] of new FormData(form)) if (value) params.set(name, value);
+    window.location.search = params.toString();
+  });
+}
+
+/** Point a pager ``link`` at ``page`` of the current query, or disable it. */
+export function setPageLink(link, query, page, enabled) {
+  if (!enabled) {
+    link.setAttribute("aria-disabled", "true");
+    link.removeAttribute("href");
+    return;
+  }
+  const params = new URLSearchParams(query);
+  params.set("page", page);
+  link.href = `?${params}`;
+  link.removeAttribute("aria-disabled");
+}
+
 // --- Keyboard shortcuts and the help overlay -------------------------------------------------
 
 const shortcutGroups = [];

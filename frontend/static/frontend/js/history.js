@@ -1,7 +1,18 @@
 // History: every incident of the user's sites, filtered and paginated; CSV export of the same set.
 // The filters live in this page's query string (shareable links); dates are the browser's days.
 
-import { api, config, el, formatDateTime, formatDuration, formatScore, registerShortcuts, RESOLUTION_LABELS } from "./common.js";
+import {
+  api,
+  config,
+  el,
+  formatDateTime,
+  formatDuration,
+  formatScore,
+  registerShortcuts,
+  RESOLUTION_LABELS,
+  setPageLink,
+  submitFiltersAsQuery,
+} from "./common.js";
 import { incidentPageUrl, priorityBadge, statusChip } from "./incidents.js";
 
 const PAGE_SIZE = 50;
@@ -66,25 +77,7 @@ function fillSensors() {
 
 siteSelect.addEventListener("change", fillSensors);
 
-// Drop empty fields so links stay short.
-form.addEventListener("submit", (event) => {
-  event.preventDefault();
-  const params = new URLSearchParams();
-  for (const [name, value] of new FormData(form)) if (value) params.set(name, value);
-  window.location.search = params.toString();
-});
-
-function pageLink(link, page, enabled) {
-  if (!enabled) {
-    link.setAttribute("aria-disabled", "true");
-    link.removeAttribute("href");
-    return;
-  }
-  const params = new URLSearchParams(query);
-  params.set("page", page);
-  link.href = `?${params}`;
-  link.removeAttribute("aria-disabled");
-}
+submitFiltersAsQuery(form);
 
 function renderRows(incidents) {
   if (!incidents.length) {
@@ -124,8 +117,8 @@ async function load() {
     summary.textContent = data.count
       ? `${first}–${last} of ${data.count} incidents · page ${pageNumber} of ${pages}`
       : "0 incidents";
-    pageLink(previousLink, pageNumber - 1, Boolean(data.previous));
-    pageLink(nextLink, pageNumber + 1, Boolean(data.next));
+    setPageLink(previousLink, query, pageNumber - 1, Boolean(data.previous));
+    setPageLink(nextLink, query, pageNumber + 1, Boolean(data.next));
   } catch (error) {
     errorBanner.textContent =
       error.status === 404 && pageNumber > 1 ? "That page is past the end of the results." : error.message;
