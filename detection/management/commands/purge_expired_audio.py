@@ -1,14 +1,19 @@
 """``manage.py purge_expired_audio``: delete the audio past its site's retention now (the hourly task, by hand)."""
 
+import argparse
+
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from detection.services import PURGE_LIMIT, recordings_purge_expired_audio
 
 
 def positive_int(text: str) -> int:
-    value = int(text)
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
     if value < 1:
-        raise ValueError(text)
+        raise argparse.ArgumentTypeError(f"must be 1 or more, not {value}")
     return value
 
 

@@ -169,7 +169,7 @@ def test_the_command_reports_and_refuses_a_bad_limit(stored, settings, capsys):
     assert "Would delete 0 recording(s) with no detections and the audio of 1 with detections" in output
     call_command("purge_expired_audio")
     assert "Deleted 0 recording(s) with no detections and the audio of 1" in capsys.readouterr().out
-    with pytest.raises(CommandError, match="--limit"):
+    with pytest.raises(CommandError, match="--limit: must be 1 or more, not 0"):
         call_command("purge_expired_audio", "--limit", "0")
 
 
