@@ -105,6 +105,10 @@ function renderRows(incidents) {
 
 async function load() {
   const filters = apiFilters();
+  if (query.get("from") && query.get("to") && query.get("from") > query.get("to")) {
+    errorBanner.textContent = "The From date is after the To date, so no incident can match: swap them.";
+    errorBanner.hidden = false;
+  }
   const exportUrl = new URL("/api/v1/incidents/export.csv", window.location.origin);
   for (const [name, value] of Object.entries(filters)) exportUrl.searchParams.set(name, value);
   exportLink.href = exportUrl.pathname + exportUrl.search;
