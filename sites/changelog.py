@@ -24,6 +24,8 @@ from django.db.models.signals import post_delete, post_save, pre_save
 from outcry.actor import current_actor
 from sites.models import ChangeAction, ConfigChange, Site
 
+# Values a created or deleted row's entry leaves out (unset fields).
+UNSET = (None, "", [], {})
 # (value before, value after) of a secret field -> the action its change is logged as, or None.
 SecretAction = Callable[[Any, Any], str | None]
 
@@ -106,7 +108,7 @@ def _log_save(sender, *, instance, created, raw=False, update_fields=None, **kwa
     if update_fields is not None:  # only what this save wrote (an unsaved attribute is no change)
         after = {name: value for name, value in after.items() if name in update_fields}
     if created:
-        changes = {name: [None, value] for name, value in after.items() if value not in (None, "", [], {})}
+        changes = {name: [None, value] for name, value in after.items() if value not in UNSET}
         _record(tracked, instance, ChangeAction.CREATED, changes)
         return
     before = getattr(instance, "_changelog_before", None)
@@ -127,9 +129,7 @@ def _log_save(sender, *, instance, created, raw=False, update_fields=None, **kwa
 
 def _log_delete(sender, *, instance, **kwargs) -> None:
     tracked = _tracked[sender]
-    changes = {
-        name: [value, None] for name, value in _values(instance, tracked.fields).items() if value not in (None, "", [])
-    }
+    changes = {name: [value, None] for name, value in _values(instance, tracked.fields).items() if value not in UNSET}
     _record(tracked, instance, ChangeAction.DELETED, changes)
 
 
