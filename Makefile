@@ -20,7 +20,7 @@ TEST_SECRET_KEY ?= outcry-ci-only-secret-key-9f3a7c1e5b2d8f4a6c0e9b7d5f3a1c8e6b4
 SERVICES_ENV := DATABASE_URL=$(TEST_DATABASE_URL) REDIS_URL=$(TEST_REDIS_URL) \
 	DJANGO_SECRET_KEY=$(TEST_SECRET_KEY) SECURE_SSL_REDIRECT=false PGPASSWORD=$${PGPASSWORD:-postgres}
 # The embedded configuration: none of the production variables, whatever the caller's shell has.
-EMBEDDED_ENV := env -u DATABASE_URL -u REDIS_URL -u CELERY_BROKER_URL -u OUTCRY_MODE -u OUTCRY_TASK_RUNNER \
+EMBEDDED_ENV := env -u DATABASE_URL -u REDIS_URL -u CACHE_URL -u CELERY_BROKER_URL -u OUTCRY_MODE -u OUTCRY_TASK_RUNNER \
 	-u S3_BUCKET -u EMAIL_HOST
 
 APPS := outcry sites detection alerts frontend

@@ -164,6 +164,21 @@ if REDIS_URL:
 else:
     CHANNEL_LAYERS = {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer"}}
 
+# --- Cache ----------------------------------------------------------------------------------------
+# The brakes on password guessing (sign-in page, token login) count failures in the cache. In
+# production the web processes share Redis so that a count is one count whichever process answers;
+# the key prefix keeps cache keys apart from the channel layer's and Celery's in the same database.
+CACHE_URL = env_str("CACHE_URL", REDIS_URL)
+CACHE_KEY_PREFIX = "outcry-cache"
+if CACHE_URL:
+    CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": CACHE_URL,
+            "KEY_PREFIX": CACHE_KEY_PREFIX,
+        }
+    }
+
 # --- Celery ---------------------------------------------------------------------------------------
 # Embedded mode runs tasks in a thread pool of the server process (outcry.tasking), never inline
 # in the request: an upload returns before its analysis finishes. OUTCRY_TASK_RUNNER=inline runs

@@ -4,10 +4,10 @@ from rest_framework import mixins, serializers, status, viewsets
 from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
 from rest_framework.reverse import reverse
-from rest_framework.throttling import ScopedRateThrottle
 from rest_framework.views import APIView
 
 from outcry.api.serializers import ApiTokenSerializer, NewApiTokenSerializer, TokenLoginSerializer
+from outcry.api.throttles import CacheTolerantScopedRateThrottle
 from outcry.models import ApiToken
 from outcry.selectors import api_token_list
 from outcry.services import api_token_create, api_token_revoke
@@ -37,7 +37,7 @@ class TokenLoginView(APIView):
 
     authentication_classes = []
     permission_classes = [AllowAny]
-    throttle_classes = [ScopedRateThrottle]
+    throttle_classes = [CacheTolerantScopedRateThrottle]
     throttle_scope = "token_login"
     serializer_class = TokenLoginSerializer
 
