@@ -1,6 +1,7 @@
 """Celery tasks of detection: thin wrappers that call services."""
 
 import logging
+import time
 from dataclasses import asdict
 
 import numpy as np
@@ -23,6 +24,10 @@ logger = logging.getLogger(__name__)
 
 MAX_RETRIES = 3
 RETRY_BACKOFF_S = 15
+# In-process runners (the embedded thread pool, inline) cannot schedule a retry for later, so they
+# wait and try again in place: a SQLite table locked by the request that just uploaded, or a storage
+# blip, must not fail the recording for good. Two more tries: MAX_ANALYSIS_ATTEMPTS counts three.
+IN_PROCESS_RETRY_DELAYS_S = (0.5, 2.0)
 # A recording still queued this long after upload lost its dispatch; the sweep sends it again.
 REQUEUE_QUEUED_AFTER_S = 600
 REQUEUE_EVERY_S = 300.0
@@ -56,25 +61,34 @@ def analyze_recording(self, recording_id: int) -> str | None:
     ones are retried with exponential backoff, then recorded; a recording another worker holds is
     retried once that worker's claim could have gone stale.
     """
-    try:
-        recording = recording_analyze(recording_id=recording_id)
-    except RecordingBusy as exc:
-        if self.request.is_eager:  # in-process runners: the holder is alive in this process
-            logger.info("%s", exc)
+    in_process_delays = list(IN_PROCESS_RETRY_DELAYS_S) if self.request.is_eager else []
+    tries = 0
+    while True:
+        tries += 1
+        try:
+            recording = recording_analyze(recording_id=recording_id)
+        except RecordingBusy as exc:
+            if self.request.is_eager:  # in-process runners: the holder is alive in this process
+                logger.info("%s", exc)
+                return None
+            raise self.retry(exc=exc, countdown=settings.CELERY_TASK_TIME_LIMIT + 60) from exc
+        except SoftTimeLimitExceeded:
+            recording_fail(
+                recording_id=recording_id,
+                error=f"Analysis took longer than the limit of {settings.CELERY_TASK_SOFT_TIME_LIMIT} s.",
+            )
             return None
-        raise self.retry(exc=exc, countdown=settings.CELERY_TASK_TIME_LIMIT + 60) from exc
-    except SoftTimeLimitExceeded:
-        recording_fail(
-            recording_id=recording_id,
-            error=f"Analysis took longer than the limit of {settings.CELERY_TASK_SOFT_TIME_LIMIT} s.",
-        )
-        return None
-    except TRANSIENT_ERRORS as exc:
-        if self.request.retries >= self.max_retries or self.request.is_eager:
-            _fail_quietly(recording_id, f"Analysis failed after {self.request.retries + 1} tries: {exc}")
-            raise
-        raise self.retry(exc=exc, countdown=RETRY_BACKOFF_S * 2**self.request.retries) from exc
-    return recording.status if recording is not None else None
+        except TRANSIENT_ERRORS as exc:
+            if in_process_delays:
+                delay = in_process_delays.pop(0)
+                logger.warning("recording %s: %s; trying again in %.1f s", recording_id, exc, delay)
+                time.sleep(delay)
+                continue
+            if self.request.retries >= self.max_retries or self.request.is_eager:
+                _fail_quietly(recording_id, f"Analysis failed after {self.request.retries + tries} tries: {exc}")
+                raise
+            raise self.retry(exc=exc, countdown=RETRY_BACKOFF_S * 2**self.request.retries) from exc
+        return recording.status if recording is not None else None
 
 
 def _fail_quietly(recording_id: int, error: str) -> None:

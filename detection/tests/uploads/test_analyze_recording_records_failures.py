@@ -103,3 +103,36 @@ def test_an_unexpected_error_is_recorded_and_raised(queued_recording, fake_engin
     queued_recording.refresh_from_db()
     assert queued_recording.status == RecordingStatus.FAILED
     assert queued_recording.error == "Analysis failed unexpectedly (KeyError: 'window')."
+
+
+def test_in_process_a_transient_error_is_tried_again_in_place(queued_recording, fake_engine, monkeypatch, caplog):
+    """The embedded pool cannot schedule a retry: a table locked for a moment must not fail the upload."""
+    waits = []
+
+    def sleep_then_recover(seconds):
+        waits.append(seconds)
+        fake_engine.error = None
+
+    fake_engine.error = OperationalError("database table is locked: detection_recording")
+    monkeypatch.setattr("detection.tasks.time.sleep", sleep_then_recover)
+
+    analyze_recording.apply(args=[queued_recording.pk], throw=True)
+
+    queued_recording.refresh_from_db()
+    assert (queued_recording.status, queued_recording.attempts, fake_engine.calls) == (RecordingStatus.DONE, 2, 2)
+    assert waits == [0.5]
+    assert "database table is locked: detection_recording; trying again in 0.5 s" in caplog.text
+
+
+def test_in_process_a_lasting_transient_error_fails_after_three_tries(queued_recording, fake_engine, monkeypatch):
+    waits = []
+    fake_engine.error = OSError("storage unreachable")
+    monkeypatch.setattr("detection.tasks.time.sleep", waits.append)
+
+    with pytest.raises(OSError):
+        analyze_recording.apply(args=[queued_recording.pk], throw=True)
+
+    queued_recording.refresh_from_db()
+    assert (queued_recording.status, queued_recording.attempts, fake_engine.calls) == (RecordingStatus.FAILED, 3, 3)
+    assert queued_recording.error == "Analysis failed after 3 tries: storage unreachable"
+    assert waits == [0.5, 2.0]
