@@ -9,8 +9,10 @@ No torch here: ``evaluate_detector`` runs on the serving install. The API:
 - ``category_breakdown(labels, scores, categories, threshold) -> list[dict]``: per category, recall
   for scream categories and false-positive rate for non-scream ones.
 - ``snr_breakdown(labels, scores, snr_db, threshold) -> list[dict]``: scream recall per SNR bucket.
-- ``evaluate_scores(labels=, scores=, threshold=, categories=None, snr_db=None) -> dict``: all of
-  the above in one JSON-serialisable report; ``format_report(report) -> str`` prints it as text.
+- ``bootstrap_intervals(labels, scores, threshold, groups=None) -> dict``: 95 % percentile bootstrap
+  intervals of those metrics, drawing whole source groups when given (seeded: same every time).
+- ``evaluate_scores(labels=, scores=, threshold=, categories=None, snr_db=None, groups=None) -> dict``:
+  all of the above in one JSON-serialisable report; ``format_report(report) -> str`` prints it as text.
 - ``false_alarms_per_hour(window_scores, durations_s, threshold, hop_s) -> dict``: events (runs of
   windows over the threshold) per hour of negative audio.
 - ``save_plots(report, labels, scores, out_dir)`` writes confusion.png, roc.png, pr.png;
@@ -157,6 +159,88 @@ def snr_breakdown(
     ]
 
 
+BOOTSTRAP_RESAMPLES = 2000
+BOOTSTRAP_LEVEL = 0.95
+INTERVAL_METRICS = ("accuracy", "precision", "recall", "f1", "roc_auc")
+
+
+def _weighted_roc_auc(positive: np.ndarray, score_index: np.ndarray, weights: np.ndarray, n_scores: int) -> float:
+    """ROC-AUC with each file counted ``weights`` times (ties count half), from scores ranked as
+    ``score_index`` (0 = lowest distinct score): a pair is ordered right when the scream scores higher."""
+    positives = np.bincount(score_index, weights=weights * positive, minlength=n_scores)
+    negatives = np.bincount(score_index, weights=weights * ~positive, minlength=n_scores)
+    negatives_below = np.cumsum(negatives) - negatives
+    pairs = positives.sum() * negatives.sum()
+    return float(np.sum(positives * (negatives_below + 0.5 * negatives)) / pairs)
+
+
+def bootstrap_intervals(
+    labels: Sequence[int],
+    scores: Sequence[float],
+    threshold: float,
+    groups: Sequence[str] | None = None,
+    *,
+    resamples: int = BOOTSTRAP_RESAMPLES,
+    level: float = BOOTSTRAP_LEVEL,
+    seed: int = 0,
+) -> dict:
+    """Percentile bootstrap intervals of accuracy, precision, recall, F1 and ROC-AUC.
+
+    With ``groups`` (a file's source: one recording's segments, one voice set) whole groups are
+    drawn with replacement, not files: files of one source succeed or fail together, so drawing
+    them one by one would make the intervals too narrow. Seeded, so a report prints the same
+    intervals every time. A resample without a scream or without a non-scream has no ROC-AUC and
+    is left out of that interval only."""
+    label_array, score_array = _arrays(labels, scores)
+    if not 0.0 < level < 1.0 or resamples < 1:
+        raise ValueError("level must lie between 0 and 1 and resamples must be 1 or more")
+    if groups is None:
+        groups = [str(index) for index in range(label_array.size)]
+    if len(groups) != label_array.size:
+        raise ValueError("groups must have one entry per file")
+    group_names, group_index = np.unique(np.asarray(groups, dtype=object).astype(str), return_inverse=True)
+    n_groups = group_names.size
+    positive = label_array == 1
+    predicted = score_array >= threshold
+    # Confusion counts per group: a resample's counts are its group multiplicities times these.
+    per_group = np.stack(
+        [
+            np.bincount(group_index, weights=cell, minlength=n_groups)
+            for cell in (predicted & positive, predicted & ~positive, ~predicted & positive, ~predicted & ~positive)
+        ]
+    )
+    _, score_index = np.unique(score_array, return_inverse=True)
+    n_scores = int(score_index.max()) + 1 if score_index.size else 0
+
+    rng = np.random.default_rng(seed)
+    multiplicities = rng.multinomial(n_groups, np.full(n_groups, 1.0 / n_groups), size=resamples)
+    tp, fp, fn, tn = (multiplicities @ per_group.T).T
+    with np.errstate(divide="ignore", invalid="ignore"):
+        precision = np.where(tp + fp > 0, tp / (tp + fp), 0.0)
+        recall = np.where(tp + fn > 0, tp / (tp + fn), 0.0)
+        f1 = np.where(precision + recall > 0, 2 * precision * recall / (precision + recall), 0.0)
+    samples = {"accuracy": (tp + tn) / (tp + fp + fn + tn), "precision": precision, "recall": recall, "f1": f1}
+    aucs = []
+    for counts in multiplicities:
+        weights = counts[group_index].astype(np.float64)
+        if weights[positive].sum() > 0 and weights[~positive].sum() > 0:
+            aucs.append(_weighted_roc_auc(positive, score_index, weights, n_scores))
+    samples["roc_auc"] = np.asarray(aucs)
+
+    tail = 100.0 * (1.0 - level) / 2.0
+    intervals = {
+        name: [float(np.percentile(values, tail)), float(np.percentile(values, 100.0 - tail))] if values.size else None
+        for name, values in samples.items()
+    }
+    return {
+        "level": level,
+        "resamples": resamples,
+        "unit": "source group" if n_groups < label_array.size else "file",
+        "units": int(n_groups),
+        **intervals,
+    }
+
+
 def evaluate_scores(
     *,
     labels: Sequence[int],
@@ -164,9 +248,12 @@ def evaluate_scores(
     threshold: float,
     categories: Sequence[str] | None = None,
     snr_db: Sequence[float | None] | None = None,
+    groups: Sequence[str] | None = None,
 ) -> dict:
-    """One JSON-serialisable report: overall metrics, per category and per SNR bucket when given."""
+    """One JSON-serialisable report: overall metrics, per category and per SNR bucket when given, and
+    bootstrap intervals of the overall metrics (resampling ``groups`` when given, else files)."""
     report = {"overall": binary_metrics(labels, scores, threshold)}
+    report["intervals"] = bootstrap_intervals(labels, scores, threshold, groups)
     if categories is not None:
         report["per_category"] = category_breakdown(labels, scores, categories, threshold)
     if snr_db is not None and any(value is not None for value in snr_db):
@@ -199,15 +286,19 @@ def format_report(report: dict, *, title: str = "") -> str:
     lines += [
         f"files {overall['count']} (screams {overall['positives']}, non-screams {overall['negatives']})"
         f"  threshold {overall['threshold']:.3f}",
-        f"accuracy  {overall['accuracy']:.4f}",
-        f"precision {overall['precision']:.4f}",
-        f"recall    {overall['recall']:.4f}",
-        f"F1        {overall['f1']:.4f}",
-        f"ROC-AUC   {auc:.4f}" if auc is not None else "ROC-AUC   n/a (one class only)",
+        f"accuracy  {overall['accuracy']:.4f}{_interval_text(report, 'accuracy')}",
+        f"precision {overall['precision']:.4f}{_interval_text(report, 'precision')}",
+        f"recall    {overall['recall']:.4f}{_interval_text(report, 'recall')}",
+        f"F1        {overall['f1']:.4f}{_interval_text(report, 'f1')}",
+        f"ROC-AUC   {auc:.4f}{_interval_text(report, 'roc_auc')}"
+        if auc is not None
+        else "ROC-AUC   n/a (one class only)",
         "confusion matrix (rows: true non-scream, scream; columns: predicted non-scream, scream)",
     ]
     (tn, fp), (fn, tp) = overall["confusion_matrix"]
     lines += [f"  {tn:6d} {fp:6d}", f"  {fn:6d} {tp:6d}"]
+    if report.get("intervals"):
+        lines.append(interval_sentence(report["intervals"]))
     if report.get("per_category"):
         lines.append(f"{'category':24s} {'files':>6s} {'recall':>8s} {'FP rate':>8s} {'mean score':>10s}")
         for row in report["per_category"]:
@@ -225,6 +316,33 @@ def format_report(report: dict, *, title: str = "") -> str:
             f" = {alarms['per_hour']:.1f} per hour"
         )
     return "\n".join(lines)
+
+
+def _interval_text(report: dict, name: str) -> str:
+    bounds = (report.get("intervals") or {}).get(name)
+    return f"  [{bounds[0]:.3f}, {bounds[1]:.3f}]" if bounds else ""
+
+
+def interval_sentence(intervals: dict) -> str:
+    """What the bracketed intervals are, in words."""
+    return (
+        f"[intervals]: {100 * intervals['level']:.0f} % bootstrap intervals, {intervals['resamples']} resamples"
+        f" of the {intervals['units']} {intervals['unit']}s with replacement"
+    )
+
+
+def interval_summary(intervals: dict) -> str:
+    """The intervals in one sentence (for model cards)."""
+    names = {"accuracy": "accuracy", "precision": "precision", "recall": "recall", "f1": "F1", "roc_auc": "ROC-AUC"}
+    bounds = ", ".join(
+        f"{label} {intervals[name][0]:.3f}-{intervals[name][1]:.3f}"
+        for name, label in names.items()
+        if intervals.get(name)
+    )
+    return (
+        f"{100 * intervals['level']:.0f} % bootstrap intervals ({intervals['resamples']} resamples of the"
+        f" {intervals['units']} {intervals['unit']}s with replacement): {bounds}."
+    )
 
 
 def _pyplot():

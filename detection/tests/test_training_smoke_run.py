@@ -53,6 +53,8 @@ def test_training_smoke_run_writes_the_run_folder(tmp_path):
     assert metadata["model_version"].startswith("scream-resnet34-")
     card = (out / "MODEL_CARD.md").read_text()
     assert "Held-out test metrics" in card and "threshold" in card.lower()
+    assert card.count("95 % bootstrap intervals (2000 resamples of the") == 2  # clean, clean + mixed
+    assert metrics["models"]["int8"]["test"]["clean"]["intervals"]["units"] == split["test"]["groups"]
 
 
 def test_cosine_schedule_mixup_and_weight_average_train_and_decay_the_learning_rate(tmp_path):

@@ -3,6 +3,7 @@
 from collections import Counter
 from pathlib import Path
 
+from detection import evaluation
 from detection.dataset import Record, Split
 from detection.training.augment import AugmentConfig
 
@@ -32,6 +33,7 @@ def _metrics_rows(report: dict) -> list[str]:
         f"| {overall['count']} | {overall['positives']} | {overall['accuracy']:.4f} | {overall['precision']:.4f} | "
         f"{overall['recall']:.4f} | {overall['f1']:.4f} | {_number(overall['roc_auc'])} | "
         f"{tn} / {fp} / {fn} / {tp} |",
+        *(["", evaluation.interval_summary(report["intervals"])] if report.get("intervals") else []),
     ]
 
 

@@ -136,8 +136,11 @@ def _scored_files(scorer: OnnxScorer, clips: list[Clip], mixed: list) -> dict:
     """Window and file scores of the clean clips and of the mixed files, with labels and metadata."""
     clean_windows = file_window_scores(scorer, [clip.samples for clip in clips])
     mixed_windows = file_window_scores(scorer, [item.samples for item in mixed])
+    group_of = {clip.record.file: clip.record.group for clip in clips}
     return {
         "labels": [clip.record.label for clip in clips] + [item.label for item in mixed],
+        # a mixture belongs to its scream's source group (bootstrap intervals draw whole groups)
+        "groups": [clip.record.group for clip in clips] + [group_of[item.scream_file] for item in mixed],
         "scores": [float(windows.max()) for windows in clean_windows + mixed_windows],
         "categories": [clip.record.category for clip in clips] + [item.category for item in mixed],
         "snr_db": [None] * len(clips) + [item.snr_db for item in mixed],
@@ -149,7 +152,7 @@ def _scored_files(scorer: OnnxScorer, clips: list[Clip], mixed: list) -> dict:
 def _subset(scored: dict, part: str) -> dict:
     cut = scored["n_clean"]
     picked = slice(0, cut) if part == "clean" else slice(cut, None) if part == "mixed" else slice(None)
-    return {key: scored[key][picked] for key in ("labels", "scores", "categories", "snr_db")}
+    return {key: scored[key][picked] for key in ("labels", "scores", "categories", "snr_db", "groups")}
 
 
 def _report(scored: dict, threshold: float, negative_clips: list[Clip]) -> dict:
@@ -164,6 +167,7 @@ def _report(scored: dict, threshold: float, negative_clips: list[Clip]) -> dict:
             threshold=threshold,
             categories=subset["categories"],
             snr_db=subset["snr_db"] if part != "clean" else None,
+            groups=subset["groups"],
         )
     negative_windows = [
         windows for windows, label in zip(scored["clean_windows"], scored["labels"], strict=False) if label == 0

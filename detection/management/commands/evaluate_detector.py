@@ -100,6 +100,7 @@ class Command(BaseCommand):
             threshold=threshold,
             categories=[record.category for record, _ in scored] if has_categories else None,
             snr_db=snr_db if any(value is not None for value in snr_db) else None,
+            groups=[record.group for record, _ in scored],
         )
         if negative_durations:
             report["false_alarms"] = evaluation.false_alarms_per_hour(
@@ -167,15 +168,20 @@ class Command(BaseCommand):
             for item in tqdm(mixed, desc="mixed", unit="file", file=sys.stderr, mininterval=0.5)
         ]
         snr_db = [item.snr_db for item in mixed]
+        # A mixture belongs to its scream's source group: its four SNRs are drawn together.
+        group_of = {item.record.file: item.record.group for item in decoded}
+        clean_groups = [group_of[item.record.file] for item in decoded]
+        mixed_groups = [group_of[item.scream_file] for item in mixed]
         return {
             "mixed": evaluation.evaluate_scores(
-                labels=[1] * len(mixed), scores=mixed_scores, threshold=threshold, snr_db=snr_db
+                labels=[1] * len(mixed), scores=mixed_scores, threshold=threshold, snr_db=snr_db, groups=mixed_groups
             ),
             "all": evaluation.evaluate_scores(
                 labels=list(labels) + [1] * len(mixed),
                 scores=list(scores) + mixed_scores,
                 threshold=threshold,
                 snr_db=[None] * len(labels) + snr_db,
+                groups=clean_groups + mixed_groups,
             ),
         }
 
