@@ -86,6 +86,10 @@ TEMPLATES = [
 ]
 
 # --- Database -------------------------------------------------------------------------------------
+# The embedded server writes from request threads and task threads at once: writers queue
+# (IMMEDIATE, up to 20 s) instead of failing, and in WAL mode the console's reads neither wait for a
+# write nor hold one up.
+SQLITE_OPTIONS = {"timeout": 20, "transaction_mode": "IMMEDIATE", "init_command": "PRAGMA journal_mode=WAL;"}
 if DATABASE_URL:
     DATABASES = {"default": dj_database_url.parse(DATABASE_URL, conn_max_age=env_int("DB_CONN_MAX_AGE", 60))}
 else:
@@ -94,8 +98,7 @@ else:
         "default": {
             "ENGINE": "django.db.backends.sqlite3",
             "NAME": VAR_DIR / "outcry.sqlite3",
-            # The embedded server writes from request threads and task threads at once.
-            "OPTIONS": {"timeout": 20, "transaction_mode": "IMMEDIATE"},
+            "OPTIONS": SQLITE_OPTIONS,
         }
     }
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
