@@ -14,12 +14,13 @@ from alerts.models import (
     Resolution,
 )
 from alerts.policy import allowed_actions
+from outcry.api.fields import ChoiceField, ModelSerializer, MultipleChoiceField
 from outcry.api.serializers import UserSummarySerializer
 from sites.api.serializers import SiteSummarySerializer, VisibleSiteField
 from sites.models import Sensor
 
 
-class SensorSummarySerializer(serializers.ModelSerializer):
+class SensorSummarySerializer(ModelSerializer):
     class Meta:
         model = Sensor
         fields = ["id", "name", "location"]
@@ -45,7 +46,7 @@ def detection_spectrogram_path(detection_id: int) -> str:
     return reverse("detection-spectrogram", kwargs={"pk": detection_id})
 
 
-class IncidentSerializer(serializers.ModelSerializer):
+class IncidentSerializer(ModelSerializer):
     """An incident as the console shows it; the broadcast sends exactly this (no allowed_actions)."""
 
     url = serializers.SerializerMethodField(help_text="Path of this incident in the API.")
@@ -128,7 +129,7 @@ class IncidentWithActionsSerializer(IncidentSerializer):
         return allowed_actions(role=roles.get(incident.site_id, roles.get("*")), status=incident.status)
 
 
-class IncidentEventSerializer(serializers.ModelSerializer):
+class IncidentEventSerializer(ModelSerializer):
     actor = UserSummarySerializer(read_only=True, allow_null=True, help_text="Null for the system.")
 
     class Meta:
@@ -155,16 +156,16 @@ class OptionalTextSerializer(serializers.Serializer):
 
 
 class ResolveSerializer(serializers.Serializer):
-    resolution = serializers.ChoiceField(choices=Resolution.choices)
+    resolution = ChoiceField(choices=Resolution.choices)
     note = serializers.CharField(max_length=5000, required=False, allow_blank=True, default="")
 
 
 # --- Notification channels ----------------------------------------------------------------------
 
 
-class NotificationChannelSerializer(serializers.ModelSerializer):
+class NotificationChannelSerializer(ModelSerializer):
     site = VisibleSiteField(help_text="Set at creation; a channel does not move between sites.")
-    notify_on = serializers.MultipleChoiceField(choices=NotifyOn.choices, help_text="new, escalation, or both.")
+    notify_on = MultipleChoiceField(choices=NotifyOn.choices, help_text="new, escalation, or both.")
     recipients = serializers.ListField(
         child=serializers.EmailField(), required=False, help_text="Email channels: the addresses."
     )
@@ -217,7 +218,7 @@ class NotificationChannelSerializer(serializers.ModelSerializer):
         return attrs
 
 
-class NotificationDeliverySerializer(serializers.ModelSerializer):
+class NotificationDeliverySerializer(ModelSerializer):
     channel = serializers.SerializerMethodField()
     site = serializers.IntegerField(source="channel.site_id", read_only=True)
 

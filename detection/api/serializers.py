@@ -4,6 +4,7 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from detection.models import Detection, Recording
+from outcry.api.fields import ModelSerializer
 from sites.models import Sensor
 from sites.selectors import sensor_list
 
@@ -41,7 +42,7 @@ def _absolute(request, view_name: str, pk: int) -> str:
     return request.build_absolute_uri(url) if request is not None else url
 
 
-class RecordingSerializer(serializers.ModelSerializer):
+class RecordingSerializer(ModelSerializer):
     url = serializers.SerializerMethodField()
     file_url = serializers.SerializerMethodField(
         help_text="Download of the original file (authenticated); null once the retention policy deleted the audio."
@@ -96,7 +97,7 @@ class RecordingSerializer(serializers.ModelSerializer):
         return _absolute(self.context.get("request"), "recording-detections", recording.pk)
 
 
-class DetectionSerializer(serializers.ModelSerializer):
+class DetectionSerializer(ModelSerializer):
     url = serializers.SerializerMethodField()
     evidence_clip_url = serializers.SerializerMethodField(help_text="WAV of the span with 2 s around it.")
     spectrogram_url = serializers.SerializerMethodField(help_text="PNG spectrogram with the span shaded.")

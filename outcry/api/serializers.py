@@ -1,10 +1,11 @@
 from django.contrib.auth import authenticate
 from rest_framework import serializers
 
+from outcry.api.fields import ModelSerializer
 from outcry.models import ApiToken, User
 
 
-class UserSummarySerializer(serializers.ModelSerializer):
+class UserSummarySerializer(ModelSerializer):
     class Meta:
         model = User
         fields = ["id", "username"]
@@ -23,7 +24,7 @@ class TokenLoginSerializer(serializers.Serializer):
         return attrs
 
 
-class ApiTokenSerializer(serializers.ModelSerializer):
+class ApiTokenSerializer(ModelSerializer):
     prefix = serializers.SerializerMethodField(help_text="The token's public part, to tell tokens apart.")
 
     class Meta:

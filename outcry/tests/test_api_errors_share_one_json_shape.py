@@ -108,3 +108,28 @@ def test_an_unknown_ordering_or_page_is_a_400_that_says_what_works(make_user, cl
         assert "is not a page number" in _error(client.get(f"/api/v1/sites/?page={page}"), 400)["fields"]["page"][0]
     assert _error(client.get("/api/v1/sites/?page=999"), 404)["code"] == "not_found"  # past the end
     assert client.get("/api/v1/sites/?page=last").status_code == 200
+
+
+def test_an_unknown_choice_is_refused_with_the_accepted_values(make_site, make_member, make_user, client_for):
+    site = make_site()
+    client = client_for(make_member(site, Role.MANAGER))
+    person = make_user()
+
+    def membership(role):
+        return client.post("/api/v1/memberships/", {"user": person.pk, "site": site.pk, "role": role}, format="json")
+
+    unknown = _error(membership("guard"), 400)
+    as_list = _error(membership(["viewer"]), 400)
+    channel = _error(
+        client.post(
+            "/api/v1/notification-channels/",
+            {"site": site.pk, "kind": "email", "name": "Desk", "recipients": ["a@example.org"], "notify_on": ["all"]},
+            format="json",
+        ),
+        400,
+    )
+
+    assert unknown["fields"]["role"] == ['"guard" is not a valid choice; use one of: viewer, operator, manager.']
+    assert as_list["fields"]["role"] == ["Expected one value (one of: viewer, operator, manager), not a list."]
+    assert channel["fields"]["notify_on"] == ['"all" is not a valid choice; use one of: new, escalation.']
+    assert membership("viewer").status_code == 201

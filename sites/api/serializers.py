@@ -1,5 +1,6 @@
 from rest_framework import serializers
 
+from outcry.api.fields import ChoiceField, ModelSerializer
 from outcry.models import User
 from outcry.permissions import user_is_platform_admin
 from sites.models import ConfigChange, Membership, Sensor, SensorStatus, Site
@@ -22,13 +23,13 @@ class VisibleSiteField(serializers.PrimaryKeyRelatedField):
         return site_list(user=request.user) if request else Site.objects.none()
 
 
-class SiteSummarySerializer(serializers.ModelSerializer):
+class SiteSummarySerializer(ModelSerializer):
     class Meta:
         model = Site
         fields = ["id", "name", "slug"]
 
 
-class SiteSerializer(serializers.ModelSerializer):
+class SiteSerializer(ModelSerializer):
     effective_audio_retention_days = serializers.IntegerField(
         read_only=True, help_text="audio_retention_days, or the server's AUDIO_RETENTION_DAYS when it is empty."
     )
@@ -60,9 +61,9 @@ class SiteSerializer(serializers.ModelSerializer):
         return site_update(site=instance, data=validated_data)
 
 
-class SensorSerializer(serializers.ModelSerializer):
+class SensorSerializer(ModelSerializer):
     site = VisibleSiteField(help_text="Set at creation; a sensor does not move between sites.")
-    status = serializers.ChoiceField(choices=SensorStatus.choices, read_only=True, help_text="Derived from last_seen.")
+    status = ChoiceField(choices=SensorStatus.choices, read_only=True, help_text="Derived from last_seen.")
     has_active_key = serializers.BooleanField(read_only=True)
     effective_threshold = serializers.FloatField(read_only=True, help_text="threshold_override or the site's.")
     effective_cooldown_s = serializers.IntegerField(read_only=True, help_text="cooldown_override_s or the site's.")
@@ -115,11 +116,11 @@ class SensorSerializer(serializers.ModelSerializer):
         return sensor_update(sensor=instance, data=validated_data)
 
 
-class SensorConfigSerializer(serializers.ModelSerializer):
+class SensorConfigSerializer(ModelSerializer):
     """What a sensor needs to know about itself (GET /api/v1/sensors/me/)."""
 
     site = serializers.SerializerMethodField()
-    status = serializers.ChoiceField(choices=SensorStatus.choices, read_only=True)
+    status = ChoiceField(choices=SensorStatus.choices, read_only=True)
     effective_threshold = serializers.FloatField(read_only=True)
     effective_cooldown_s = serializers.IntegerField(read_only=True)
 
@@ -151,7 +152,7 @@ class SensorConfigSerializer(serializers.ModelSerializer):
         }
 
 
-class MembershipSerializer(serializers.ModelSerializer):
+class MembershipSerializer(ModelSerializer):
     user = serializers.PrimaryKeyRelatedField(queryset=User.objects.filter(is_active=True))
     username = serializers.CharField(source="user.username", read_only=True)
     site = VisibleSiteField()
@@ -178,7 +179,7 @@ class MembershipSerializer(serializers.ModelSerializer):
         return membership_update(membership=instance, role=validated_data.get("role", instance.role))
 
 
-class MyMembershipSerializer(serializers.ModelSerializer):
+class MyMembershipSerializer(ModelSerializer):
     site = SiteSummarySerializer(read_only=True)
 
     class Meta:
@@ -186,7 +187,7 @@ class MyMembershipSerializer(serializers.ModelSerializer):
         fields = ["site", "role"]
 
 
-class MeSerializer(serializers.ModelSerializer):
+class MeSerializer(ModelSerializer):
     is_platform_admin = serializers.SerializerMethodField()
     memberships = MyMembershipSerializer(many=True, read_only=True)
 
@@ -199,7 +200,7 @@ class MeSerializer(serializers.ModelSerializer):
         return user_is_platform_admin(user)
 
 
-class ConfigChangeSerializer(serializers.ModelSerializer):
+class ConfigChangeSerializer(ModelSerializer):
     site = serializers.IntegerField(source="site_id", allow_null=True, help_text="Kept after the site is deleted.")
     actor = serializers.IntegerField(source="actor_id", allow_null=True, help_text="Null: no signed-in person.")
 
