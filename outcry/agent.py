@@ -198,6 +198,9 @@ class Agent:
     buffer: FrameBuffer
     quiet: bool = False
     print_line: Callable[[str], None] = print
+    # The reason of the close that follows, sent as an "error" message: daphne and some proxies
+    # deliver a close without its reason.
+    server_reason: str = ""
 
     def say(self, text: str) -> None:
         self.print_line(f"[{time.strftime('%H:%M:%S')}] {text}")
@@ -208,6 +211,7 @@ class Agent:
 
         attempt = 0
         while True:
+            self.server_reason = ""
             try:
                 async with websockets.connect(
                     self.url, origin=origin_of(self.url), compression=None, open_timeout=10, max_size=2**20
@@ -219,7 +223,8 @@ class Agent:
             except AgentStop:
                 raise
             except websockets.exceptions.ConnectionClosed as exc:
-                self._closed(exc.rcvd.code if exc.rcvd else None, exc.rcvd.reason if exc.rcvd else "")
+                reason = (exc.rcvd.reason if exc.rcvd else "") or self.server_reason
+                self._closed(exc.rcvd.code if exc.rcvd else None, reason)
             except (OSError, TimeoutError, websockets.exceptions.InvalidHandshake) as exc:
                 self.say(f"cannot reach {self.url}: {exc}")
             if self.buffer.finished and not self.buffer.frames:
@@ -251,6 +256,9 @@ class Agent:
         }
         await connection.send(json.dumps(hello))
         reply = json.loads(await asyncio.wait_for(connection.recv(), timeout=15))
+        while reply.get("type") == "error":  # a refusal: the close follows (recv raises ConnectionClosed)
+            self.server_reason = str(reply.get("reason") or "")
+            reply = json.loads(await asyncio.wait_for(connection.recv(), timeout=15))
         if reply.get("type") != "ready":
             raise AgentStop(EXIT_PROTOCOL, f"unexpected reply to hello: {reply}")
         sensor = reply.get("sensor", {})
@@ -286,7 +294,9 @@ class Agent:
             if isinstance(text, bytes):
                 continue
             message = json.loads(text)
-            if message.get("type") == "status" and not self.quiet:
+            if message.get("type") == "error":
+                self.server_reason = str(message.get("reason") or "")
+            elif message.get("type") == "status" and not self.quiet:
                 self.say(format_status(message))
 
 

@@ -116,6 +116,8 @@ class SensorStreamConsumer(AsyncWebsocketConsumer):
         if not self._closing:
             self._closing = True
             logger.info("closing sensor stream %s: %s %s", self.sensor.pk if self.sensor else "-", code, reason)
+            # The reason also travels as a message: daphne (and some proxies) drop a close's reason.
+            await self.send(text_data=json.dumps({"type": "error", "code": code, "reason": reason}))
             await self.close(code=code, reason=reason)
 
     async def receive(self, text_data: str | None = None, bytes_data: bytes | None = None) -> None:

@@ -101,3 +101,29 @@ def test_the_microphone_page_streams_a_noise_burst_to_the_test_model(playwright,
     wav = write_wav(tmp_path / "fake-microphone.wav", np.concatenate([room, burst]).astype(np.float32))
     with live_server(tmp_path, model_path=tiny_model) as server:
         microphone_scream_reaches_console(playwright, server, wav, tmp_path)
+
+
+def test_a_microphone_page_replaced_by_another_says_why_daphne_closed_it(playwright, tmp_path):
+    """daphne drops the close's reason: the page takes it from the error message sent before."""
+    tiny_model = build_tiny_model(tmp_path / "tiny.onnx")
+    wav = write_wav(tmp_path / "fake-microphone.wav", np.zeros(3 * 16000, dtype=np.float32))
+    with live_server(tmp_path, model_path=tiny_model) as server:
+        browser = playwright.chromium.launch(
+            executable_path=str(e2e.CHROMIUM), args=[*MICROPHONE_ARGS, f"--use-file-for-fake-audio-capture={wav}"]
+        )
+        try:
+            first, second = (browser.new_context().new_page() for _ in range(2))
+            for page in (first, second):
+                sign_in(page, server, "manager", "/microphone/")
+                page.select_option("#mic-sensor", str(server.sensor_id))
+                page.click("#mic-start")
+                page.wait_for_selector("#mic-state[data-state=live]", timeout=20_000)
+
+            first.wait_for_selector("#mic-state[data-state=error]", timeout=10_000)
+            assert first.inner_text("#mic-state") == (
+                "Another connection took over this sensor (another tab or device is streaming as it)."
+                " (replaced by a new connection)"
+            )
+            assert second.get_attribute("#mic-state", "data-state") == "live"
+        finally:
+            browser.close()

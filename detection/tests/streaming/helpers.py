@@ -65,13 +65,18 @@ async def connect_and_hello(message: dict) -> tuple[WebsocketCommunicator, dict]
 
 
 async def expect_close(communicator: WebsocketCommunicator, code: int, timeout: float = 5) -> str:
-    """Wait for the server to close with ``code`` (skipping status messages); returns the reason."""
+    """Wait for the server to close with ``code`` (skipping status messages); returns the reason,
+    after checking that an ``error`` message with the same code and reason came just before it."""
     deadline = time.monotonic() + timeout
+    error = None
     while True:
         output = await communicator.receive_output(timeout=max(0.01, deadline - time.monotonic()))
         if output["type"] == "websocket.close":
             assert output.get("code") == code, output
+            assert error == {"type": "error", "code": code, "reason": output.get("reason", "")}, (error, output)
             return output.get("reason", "")
+        message = json.loads(output["text"])
+        error = message if message["type"] == "error" else None
 
 
 async def receive_json_of_type(communicator: WebsocketCommunicator, kind: str, timeout: float = 5) -> dict:

@@ -57,3 +57,18 @@ def test_agent_streams_a_scream_file_and_a_wrong_key_is_refused(tmp_path, tiny_m
         refused = _agent("--server", server.ws, "--key", "osk_wrong_key", "--file", str(scream_file))
         assert refused.returncode == agent.EXIT_KEY_REFUSED
         assert agent.KEY_REFUSED_MESSAGE in refused.stderr
+
+
+def test_the_agent_tells_why_daphne_closed_the_stream_and_keeps_retrying(tmp_path, tiny_model):
+    """daphne sends a close without its reason; the error message before it carries the reason."""
+    scream_file = write_wav(tmp_path / "scream.wav", np.concatenate([quiet(3.0), loud(2.0)]))
+    with live_server(tmp_path, model_path=tiny_model) as server:
+        server.query(
+            f"from sites.models import Site\nresult = Site.objects.filter(pk={server.site_id}).update(status='paused')"
+        )
+        with pytest.raises(subprocess.TimeoutExpired) as still_retrying:
+            _agent("--server", server.ws, "--key", server.key, "--file", str(scream_file), timeout=4)
+
+    output = still_retrying.value.stdout.decode() if still_retrying.value.stdout else ""
+    assert "connection closed (4403: the site " in output and "is paused; it takes no audio" in output, output
+    assert "reconnecting in" in output

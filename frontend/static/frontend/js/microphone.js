@@ -143,11 +143,14 @@ class MicrophoneStream {
       if (this.socket !== socket) return;
       this.ready = false;
       if (this.stopped) return;
+      // daphne sends closes without their reason: it came just before, as an "error" message.
+      const reason = event.reason || this.serverReason;
+      this.serverReason = "";
       if (FINAL_CLOSES[event.code]) {
-        this.fail(`${FINAL_CLOSES[event.code]}${event.reason ? ` (${event.reason})` : ""}`);
+        this.fail(`${FINAL_CLOSES[event.code]}${reason ? ` (${reason})` : ""}`);
         return;
       }
-      this.scheduleRetry(event.reason || `connection closed (${event.code})`);
+      this.scheduleRetry(reason || `connection closed (${event.code})`);
     });
   }
 
@@ -158,7 +161,9 @@ class MicrophoneStream {
     } catch {
       return;
     }
-    if (message.type === "ready") {
+    if (message.type === "error") {
+      this.serverReason = message.reason || "";
+    } else if (message.type === "ready") {
       this.ready = true;
       this.attempt = 0;
       this.threshold = message.threshold ?? 0.5;
