@@ -303,8 +303,16 @@ class Agent:
 # --- command line ------------------------------------------------------------------------------------------
 
 
+class _ArgumentParser(argparse.ArgumentParser):
+    """Bad arguments exit with EXIT_USAGE (1), not argparse's 2, which here means a refused stream."""
+
+    def error(self, message: str):
+        self.print_usage(sys.stderr)
+        self.exit(EXIT_USAGE, f"{self.prog}: error: {message}\n")
+
+
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
-    parser = argparse.ArgumentParser(
+    parser = _ArgumentParser(
         prog="outcry-agent", description="Stream a microphone or an audio file to Outcry as a sensor."
     )
     parser.add_argument("--server", required=True, help="ws://host:port (local) or wss://host (everywhere else)")

@@ -145,9 +145,17 @@ async def test_refused_key_exits_3_with_a_clear_message(tmp_path):
     assert scripted.hellos[0]["key"] == "osk_revoked_key"
 
 
-def test_missing_key_is_a_usage_error(monkeypatch, capsys):
+@pytest.mark.parametrize(
+    ("argv", "message"),
+    [
+        (["--server", "ws://localhost:8000", "--mic"], "OUTCRY_SENSOR_KEY"),
+        (["--server", "ws://localhost:8000", "--key", "osk_1_x", "--mic", "--loop"], "--loop goes with --file"),
+        (["--key", "osk_1_x", "--mic"], "the following arguments are required: --server"),
+    ],
+)
+def test_bad_arguments_exit_1_not_2_which_means_a_refused_stream(monkeypatch, capsys, argv, message):
     monkeypatch.delenv(agent.KEY_ENV, raising=False)
     with pytest.raises(SystemExit) as exit_info:
-        agent.parse_args(["--server", "ws://localhost:8000", "--mic"])
-    assert exit_info.value.code == 2
-    assert "OUTCRY_SENSOR_KEY" in capsys.readouterr().err
+        agent.parse_args(argv)
+    assert exit_info.value.code == agent.EXIT_USAGE == 1
+    assert message in capsys.readouterr().err
