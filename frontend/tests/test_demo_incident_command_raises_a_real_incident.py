@@ -1,3 +1,5 @@
+from io import StringIO
+
 import pytest
 from django.core.management import CommandError, call_command
 
@@ -14,6 +16,19 @@ def test_demo_incident_raises_an_incident_with_evidence(make_site, make_sensor, 
     assert (incident.sensor, incident.status, incident.priority) == (sensor, "new", "critical")
     assert incident.peak_detection.evidence_clip and incident.peak_detection.spectrogram
     assert IncidentEvent.objects.filter(incident=incident, kind="opened").exists()
+
+
+def test_a_second_demo_scream_within_the_cooldown_says_it_extended_the_open_incident(make_site, make_sensor, tmp_path):
+    make_sensor(make_site(slug="north"), "Gym")
+    outputs = []
+    for _ in range(2):
+        out = StringIO()
+        call_command("demo_incident", "--site", "north", "--score", "0.9", "--audio", _wail(tmp_path), stdout=out)
+        outputs.append(out.getvalue())
+
+    incident = Incident.objects.get()
+    assert outputs[0].startswith(f"Incident #{incident.pk} (")
+    assert outputs[1].startswith(f"Added to open incident #{incident.pk} (detection 2; a scream on the same sensor")
 
 
 def test_demo_incident_refuses_an_unknown_site(db):

@@ -72,9 +72,17 @@ class Command(BaseCommand):
                 f"No incident raised: score {score} is under the threshold "
                 f"({sensor_row.effective_threshold}) or the sensor may not raise now."
             )
+        # Within the cooldown the alerting service extends the sensor's open incident, as it would
+        # for a real scream: say so, or the user looks for a new card that never comes.
+        what = (
+            f"Added to open incident #{incident.pk} (detection {incident.detection_count}; a scream on the same"
+            " sensor within the cooldown extends its incident)"
+            if incident.detection_count > 1
+            else f"Incident #{incident.pk}"
+        )
         self.stdout.write(
             self.style.SUCCESS(
-                f"Incident #{incident.pk} ({incident.priority}, {incident.status}) at {site_row.name} / "
+                f"{what} ({incident.priority}, {incident.status}) at {site_row.name} / "
                 f"{sensor_row.name}: /incidents/{incident.pk}/"
             )
         )
