@@ -284,6 +284,8 @@ class SimulatedSensor:
             hello = {"type": "hello", "key": self.key, "sample_rate": SAMPLE_RATE, "format": "pcm_s16le"}
             await connection.send(json.dumps(hello | {"channels": 1, "agent": "outcry-bench/1"}))
             ready = json.loads(await connection.recv())
+            if ready.get("type") != "ready":  # a refusal: {"type": "error", "code", "reason"}
+                raise RuntimeError(f"the server refused the bench's stream: {ready}")
             self.sensor_id = ready["sensor"]["id"]
             receiver = asyncio.create_task(self._receive(connection))
             started = start_at or time.monotonic()
