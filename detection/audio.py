@@ -7,6 +7,7 @@ message meant for that user; nothing else escapes.
 
 import io
 import os
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import BinaryIO
@@ -52,6 +53,24 @@ def _to_mono(frame: av.AudioFrame) -> np.ndarray:
     return planes[0].copy() if planes.shape[0] == 1 else planes.mean(axis=0, dtype=np.float32)
 
 
+# Demuxers Outcry reads (FFmpeg names; a demuxer matches when one of its names is listed). Playlist
+# and reference formats (HLS, concat, ...) would make FFmpeg fetch the URLs or files an uploaded
+# playlist names: a request from the server to anywhere (SSRF) or another file's audio.
+ALLOWED_DEMUXERS = "wav,w64,aiff,caf,mp3,flac,ogg,mov,mp4,m4a,matroska,webm,aac"
+_OPEN_OPTIONS = {"format_whitelist": ALLOWED_DEMUXERS, "protocol_whitelist": "file"}
+
+
+@dataclass(frozen=True)
+class AudioInfo:
+    """What ``inspect_audio`` learns without keeping the samples."""
+
+    duration_s: float
+    source_sample_rate: int
+    source_channels: int
+    container: str
+    codec: str
+
+
 def decode_audio(
     source: AudioSource,
     *,
@@ -60,6 +79,28 @@ def decode_audio(
     allow_silent: bool = False,
 ) -> DecodedAudio:
     """Decode ``source`` (a path, bytes or a binary file object) to mono float32 at ``sample_rate``."""
+    chunks: list[np.ndarray] = []
+    info = _decode(source, sample_rate, max_duration_s, allow_silent, keep=chunks.append)
+    samples = np.concatenate(chunks).astype(np.float32, copy=False)
+    np.clip(samples, -1.0, 1.0, out=samples)
+    return DecodedAudio(
+        samples=samples,
+        sample_rate=sample_rate,
+        source_sample_rate=info.source_sample_rate,
+        source_channels=info.source_channels,
+        container=info.container,
+        codec=info.codec,
+    )
+
+
+def inspect_audio(source: AudioSource, *, max_duration_s: float | None = None, allow_silent: bool = False) -> AudioInfo:
+    """Every check ``decode_audio`` makes (the same errors), without keeping the decoded samples:
+    memory stays at one frame whatever the length (an upload is checked in the request and
+    decoded in full by the worker)."""
+    return _decode(source, SAMPLE_RATE, max_duration_s, allow_silent, keep=None)
+
+
+def _open(source: AudioSource) -> av.container.InputContainer:
     if isinstance(source, bytes):
         if not source:
             raise AudioError("empty", "The file is empty.")
@@ -75,14 +116,24 @@ def decode_audio(
         if not source.read(1):
             raise AudioError("empty", "The file is empty.")
         source.seek(position)
-
     try:
-        container = av.open(source, mode="r", metadata_errors="ignore")
+        return av.open(source, mode="r", metadata_errors="ignore", container_options=_OPEN_OPTIONS)
     except av.error.EOFError as exc:
         raise AudioError("corrupt", "The file ends too early: it is truncated or corrupt.") from exc
     except (av.error.FFmpegError, UnicodeDecodeError, ValueError) as exc:
         raise AudioError("not_audio", "This is not an audio file Outcry can read (or it is corrupt).") from exc
 
+
+def _decode(
+    source: AudioSource,
+    sample_rate: int,
+    max_duration_s: float | None,
+    allow_silent: bool,
+    keep: Callable[[np.ndarray], None] | None,
+) -> AudioInfo:
+    """Decode to mono float32 at ``sample_rate``, chunk by chunk, handing each chunk to ``keep``;
+    raises AudioError for anything that cannot be analysed."""
+    container = _open(source)
     with container:
         if not container.streams.audio:
             raise AudioError("not_audio", "The file has no audio track.")
@@ -99,48 +150,54 @@ def decode_audio(
         # Keep the source's channels and average them here: FFmpeg's own downmix to mono adds the
         # channels at -3 dB each, which makes stereo 3 dB louder than the same sound in mono (and clips).
         resampler = av.AudioResampler(format="fltp", rate=sample_rate)
-        chunks: list[np.ndarray] = []
         total = 0
+        peak = 0.0
+        finite = True
         packet_bytes = 0
+
+        def take(chunk: np.ndarray) -> None:
+            nonlocal total, peak, finite
+            total += len(chunk)
+            if chunk.size:
+                finite = finite and bool(np.isfinite(chunk).all())
+                peak = max(peak, float(np.max(np.abs(chunk))))
+            if keep is not None:
+                keep(chunk)
+
         try:
             for packet in container.demux(stream):
                 packet_bytes += packet.size
                 for frame in packet.decode():
                     frame.pts = None  # let the resampler count; some files have broken timestamps
                     for out in resampler.resample(frame):
-                        chunk = _to_mono(out)
-                        chunks.append(chunk)
-                        total += len(chunk)
+                        take(_to_mono(out))
                 if max_samples is not None and total > max_samples:
                     raise AudioError("too_long", f"The recording is longer than the limit of {max_duration_s:.0f} s.")
         except av.error.FFmpegError as exc:
-            if not chunks:
+            if not total:
                 raise AudioError("corrupt", "The audio data is corrupt and could not be decoded.") from exc
             # A truncated tail (a cut-off upload, a damaged last packet): keep what decoded.
         for out in resampler.resample(None):
-            chunks.append(_to_mono(out))
-        if not any(chunk.size for chunk in chunks) and (packet_bytes or container.duration):
+            take(_to_mono(out))
+        if not total and (packet_bytes or container.duration):
             # Audio was declared or demuxed but none decoded: a valid header over damaged data.
             raise AudioError("corrupt", "The audio data is corrupt and could not be decoded.")
         codec = stream.codec_context.name or "unknown"
         container_name = container.format.name or "unknown"
 
-    samples = np.concatenate(chunks).astype(np.float32, copy=False) if chunks else np.zeros(0, np.float32)
-    if samples.size == 0:
+    if total == 0:
         raise AudioError("empty", "The file contains no audio samples.")
-    if max_duration_s is not None and samples.size / sample_rate > max_duration_s:
+    if max_duration_s is not None and total / sample_rate > max_duration_s:
         raise AudioError(
             "too_long",
-            f"The recording lasts {samples.size / sample_rate:.0f} s; the limit is {max_duration_s:.0f} s.",
+            f"The recording lasts {total / sample_rate:.0f} s; the limit is {max_duration_s:.0f} s.",
         )
-    np.clip(samples, -1.0, 1.0, out=samples)
-    if not np.isfinite(samples).all():
+    if not finite:
         raise AudioError("corrupt", "The audio data is corrupt (invalid sample values).")
-    if not allow_silent and float(np.max(np.abs(samples))) < SILENCE_PEAK:
+    if not allow_silent and min(peak, 1.0) < SILENCE_PEAK:
         raise AudioError("silent", "The recording is silent (no signal above -80 dBFS).")
-    return DecodedAudio(
-        samples=samples,
-        sample_rate=sample_rate,
+    return AudioInfo(
+        duration_s=total / sample_rate,
         source_sample_rate=int(source_rate),
         source_channels=int(source_channels),
         container=container_name,

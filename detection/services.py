@@ -23,7 +23,7 @@ from django.utils import timezone
 
 from detection import engine as detection_engine
 from detection import evidence
-from detection.audio import AudioError, DecodedAudio, decode_audio
+from detection.audio import AudioError, AudioInfo, DecodedAudio, decode_audio, inspect_audio
 from detection.engine import Analysis, ModelError, ScreamEvent, validate_threshold
 from detection.models import (
     Detection,
@@ -57,7 +57,7 @@ _HASH_CHUNK = 1024 * 1024
 class _Inspected:
     checksum_sha256: str
     size_bytes: int
-    decoded: DecodedAudio
+    audio: AudioInfo
 
 
 def _refuse(message: str, code: str) -> ValidationError:
@@ -79,7 +79,9 @@ def _check_sensor_accepts_uploads(*, sensor: Sensor, uploaded_by: User | None) -
 
 
 def _inspect_upload(file: File) -> _Inspected:
-    """Size, checksum (streamed) and a full decode; raises ValidationError with a user-facing message."""
+    """Size, checksum (streamed) and every decoding check, without keeping the decoded samples (an
+    hour of audio would be hundreds of MB per request); raises ValidationError with a user-facing
+    message. The worker decodes the stored file again to analyse it."""
     size = file.size if file.size is not None else 0
     if size > settings.UPLOAD_MAX_BYTES:
         raise _refuse(
@@ -99,13 +101,13 @@ def _inspect_upload(file: File) -> _Inspected:
     file.seek(0)
     temporary_path = getattr(file, "temporary_file_path", None)
     try:
-        decoded = decode_audio(
+        audio = inspect_audio(
             temporary_path() if temporary_path else file, max_duration_s=settings.UPLOAD_MAX_DURATION_S
         )
     except AudioError as exc:
         raise _refuse(exc.message, exc.code) from exc
     file.seek(0)
-    return _Inspected(checksum_sha256=digest.hexdigest(), size_bytes=size, decoded=decoded)
+    return _Inspected(checksum_sha256=digest.hexdigest(), size_bytes=size, audio=audio)
 
 
 def recording_create(
@@ -139,11 +141,11 @@ def recording_create(
                 original_name=original_name,
                 content_type=(getattr(file, "content_type", "") or "")[:100],
                 size_bytes=inspected.size_bytes,
-                container=inspected.decoded.container[:32],
-                codec=inspected.decoded.codec[:32],
-                source_sample_rate=inspected.decoded.source_sample_rate or None,
-                channels=inspected.decoded.source_channels or None,
-                duration_s=inspected.decoded.duration_s,
+                container=inspected.audio.container[:32],
+                codec=inspected.audio.codec[:32],
+                source_sample_rate=inspected.audio.source_sample_rate or None,
+                channels=inspected.audio.source_channels or None,
+                duration_s=inspected.audio.duration_s,
                 checksum_sha256=inspected.checksum_sha256,
                 status=RecordingStatus.QUEUED,
                 uploaded_by=uploaded_by,

@@ -127,3 +127,36 @@ def write_wav(path: Path, samples: np.ndarray, sample_rate: int = features.SAMPL
 
     soundfile.write(str(path), samples, sample_rate, subtype="PCM_16")
     return path
+
+
+@pytest.fixture
+def listener():
+    """A TCP port that records every connection made to it (to prove nothing was fetched)."""
+    import socket
+    import threading
+
+    server = socket.socket()
+    server.bind(("127.0.0.1", 0))
+    server.listen(8)
+    connections = []
+
+    def accept():
+        while True:
+            try:
+                connection, _ = server.accept()
+            except OSError:
+                return
+            connections.append(connection.recv(200))
+            connection.close()
+
+    threading.Thread(target=accept, daemon=True).start()
+    yield server.getsockname()[1], connections
+    server.close()
+
+
+def hls_playlist(*entries: str) -> bytes:
+    """An HLS playlist naming ``entries`` as its segments."""
+    lines = ["#EXTM3U", "#EXT-X-TARGETDURATION:10"]
+    for entry in entries:
+        lines += ["#EXTINF:2.0,", entry]
+    return ("\n".join([*lines, "#EXT-X-ENDLIST", ""])).encode()
