@@ -233,6 +233,9 @@ REST_FRAMEWORK = {
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "EXCEPTION_HANDLER": "outcry.api.errors.exception_handler",
     "DEFAULT_THROTTLE_RATES": {"token_login": "10/min"},
+    # Throttles key on REMOTE_ADDR, which daphne --proxy-headers sets from the proxy's header; with
+    # the default (None) DRF would key on the raw X-Forwarded-For, which any client can vary.
+    "NUM_PROXIES": 0,
 }
 SPECTACULAR_SETTINGS = {
     "TITLE": "Outcry API",

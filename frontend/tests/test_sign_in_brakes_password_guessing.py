@@ -3,7 +3,7 @@ address, even with the right password, and says so; other accounts and a success
 
 import pytest
 
-from frontend.forms import MAX_FAILED_SIGN_INS
+from outcry.signin_brake import MAX_FAILED_SIGN_INS
 
 pytestmark = pytest.mark.django_db
 

@@ -1,6 +1,7 @@
 from django.contrib.auth import authenticate
-from rest_framework import serializers
+from rest_framework import exceptions, serializers
 
+from outcry import signin_brake
 from outcry.api.fields import ModelSerializer
 from outcry.models import ApiToken, User
 
@@ -17,9 +18,16 @@ class TokenLoginSerializer(serializers.Serializer):
     name = serializers.CharField(max_length=100, required=False, default="api", help_text="A label, e.g. 'laptop'.")
 
     def validate(self, attrs):
-        user = authenticate(self.context.get("request"), username=attrs["username"], password=attrs["password"])
+        request = self.context.get("request")
+        # The sign-in page's brake, same count: guesses spread over both logins add up.
+        brake = signin_brake.brake_key(request, attrs["username"])
+        if signin_brake.is_braked(brake):
+            raise exceptions.Throttled(wait=signin_brake.FAILED_SIGN_IN_WINDOW_S, detail=signin_brake.REFUSAL_MESSAGE)
+        user = authenticate(request, username=attrs["username"], password=attrs["password"])
         if user is None:  # wrong password, unknown user and disabled account answer alike
+            signin_brake.count_failure(brake)
             raise serializers.ValidationError("Unable to log in with the username and password provided.")
+        signin_brake.forget_failures(brake)
         attrs["user"] = user
         return attrs
 

@@ -8,7 +8,7 @@ from django.conf import settings
 from django.core.cache import cache, caches
 from rest_framework.test import APIClient
 
-from frontend.forms import MAX_FAILED_SIGN_INS
+from outcry.signin_brake import MAX_FAILED_SIGN_INS
 
 pytestmark = pytest.mark.django_db
 
@@ -50,9 +50,9 @@ class _UnreachableCache:
 
 def test_sign_in_works_while_the_cache_is_unreachable(client, make_user, monkeypatch, caplog):
     user = make_user(username="guard", password="right-password-1")
-    monkeypatch.setattr("frontend.forms.cache", _UnreachableCache())
+    monkeypatch.setattr("outcry.signin_brake.cache", _UnreachableCache())
 
-    with caplog.at_level(logging.WARNING, logger="frontend.forms"):
+    with caplog.at_level(logging.WARNING, logger="outcry.signin_brake"):
         wrong = sign_in(client, "guard", "wrong")
         right = sign_in(client, "guard", "right-password-1")
 
