@@ -8,6 +8,7 @@ from django.core.validators import URLValidator, validate_email
 from django.db import models
 from django.utils import timezone
 
+from alerts.destinations import validate_webhook_url
 from detection.models import Detection
 from outcry.models import AppendOnlyModel
 from sites.models import Sensor, Site
@@ -173,7 +174,9 @@ class NotificationChannel(models.Model):
     name = models.CharField(max_length=200)
     enabled = models.BooleanField(default=True)
     recipients = models.JSONField(default=list, blank=True, validators=[validate_recipients])
-    url = models.URLField(max_length=500, blank=True, validators=[URLValidator(schemes=["http", "https"])])
+    url = models.URLField(
+        max_length=500, blank=True, validators=[URLValidator(schemes=["http", "https"]), validate_webhook_url]
+    )
     # Kept in clear: every delivery signs its body with it (HMAC-SHA256).
     secret = models.CharField(max_length=100, blank=True, default="", editable=False)
     notify_on = models.JSONField(default=list, validators=[validate_notify_on])

@@ -8,6 +8,7 @@ DATABASE_URL / REDIS_URL / S3 set -> *production* mode: PostgreSQL, Redis (Celer
 deploy/env.example lists every variable read here with its default.
 """
 
+import ipaddress
 from pathlib import Path
 
 import dj_database_url
@@ -203,6 +204,16 @@ CELERY_TASK_SERIALIZER = "json"
 CELERY_ACCEPT_CONTENT = ["json"]
 CELERY_TIMEZONE = "UTC"
 CELERY_BEAT_SCHEDULE: dict = {}  # apps add their periodic tasks in AppConfig.ready()
+
+# --- Webhooks -------------------------------------------------------------------------------------
+# Webhooks go to public addresses only; these networks (CIDR, comma-separated) are allowed besides,
+# for on-premises receivers. Loopback, private and link-local addresses are refused otherwise (SSRF).
+WEBHOOK_ALLOWED_NETWORKS = env_list("WEBHOOK_ALLOWED_NETWORKS")
+for _network in WEBHOOK_ALLOWED_NETWORKS:
+    try:
+        ipaddress.ip_network(_network, strict=False)
+    except ValueError as _error:
+        raise ImproperlyConfigured(f"WEBHOOK_ALLOWED_NETWORKS: {_error}") from _error
 
 # --- Email ----------------------------------------------------------------------------------------
 EMAIL_HOST = env_str("EMAIL_HOST")

@@ -3,16 +3,19 @@
 Headers: ``X-Outcry-Timestamp`` (Unix seconds) and ``X-Outcry-Signature``:
 ``"sha256=" + hex(HMAC-SHA256(secret, f"{timestamp}.{body}"))``. A receiver recomputes the HMAC over
 the raw body, compares in constant time, and refuses timestamps more than a few minutes old.
-Any 2xx answer is success; redirects are not followed (they count as failures).
+Any 2xx answer is success; redirects are not followed (they count as failures). Destinations are
+checked by ``destinations`` (no private addresses unless the owner allows them).
 """
 
 import hashlib
 import hmac
+import http.client
 import json
+import socket
 import time
-import urllib.error
-import urllib.request
+from urllib.parse import urlsplit
 
+from alerts.destinations import DestinationRefused, resolve_destination
 from alerts.models import NotificationChannel
 from alerts.notifications.message import DeliveryError, Message
 
@@ -32,33 +35,38 @@ def verify(*, secret: str, timestamp: str, body: bytes, signature: str, max_age_
     return hmac.compare_digest(sign(secret=secret, timestamp=timestamp, body=body), signature)
 
 
-class _NoRedirect(urllib.request.HTTPRedirectHandler):
-    def redirect_request(self, req, fp, code, msg, headers, newurl):
-        return None
-
-
-_opener = urllib.request.build_opener(_NoRedirect)
-
-
 def send(*, channel: NotificationChannel, message: Message) -> int | None:
     body = json.dumps(message.payload, separators=(",", ":"), sort_keys=True).encode()
     timestamp = str(int(time.time()))
-    request = urllib.request.Request(
-        channel.url,
-        data=body,
-        method="POST",
-        headers={
-            "Content-Type": "application/json",
-            "User-Agent": USER_AGENT,
-            "X-Outcry-Timestamp": timestamp,
-            "X-Outcry-Signature": sign(secret=channel.secret, timestamp=timestamp, body=body),
-        },
-    )
+    parts = urlsplit(channel.url)
+    https = parts.scheme == "https"
+    host = parts.hostname or ""
+    port = parts.port or (443 if https else 80)
     try:
-        with _opener.open(request, timeout=TIMEOUT_S) as response:
-            return response.status
-    except urllib.error.HTTPError as error:
-        raise DeliveryError(f"HTTP {error.code} {error.reason}", response_code=error.code) from error
-    except (urllib.error.URLError, TimeoutError, OSError) as error:
-        reason = getattr(error, "reason", error)
-        raise DeliveryError(f"could not reach {channel.url}: {reason}") from error
+        address = resolve_destination(host, port)
+    except DestinationRefused as refusal:
+        raise DeliveryError(f"refused: {refusal}") from refusal
+    connection_class = http.client.HTTPSConnection if https else http.client.HTTPConnection
+    connection = connection_class(host, port, timeout=TIMEOUT_S)  # Host header and TLS name: the host
+    # ... but the socket goes to the address just checked, not to a second DNS answer.
+    connection._create_connection = lambda _host_port, *args, **kwargs: socket.create_connection(
+        (address, port), *args, **kwargs
+    )
+    path = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
+    headers = {
+        "Content-Type": "application/json",
+        "User-Agent": USER_AGENT,
+        "X-Outcry-Timestamp": timestamp,
+        "X-Outcry-Signature": sign(secret=channel.secret, timestamp=timestamp, body=body),
+    }
+    try:
+        connection.request("POST", path, body=body, headers=headers)
+        response = connection.getresponse()
+        status, reason = response.status, response.reason
+    except (OSError, http.client.HTTPException) as error:
+        raise DeliveryError(f"could not reach {channel.url}: {error}") from error
+    finally:
+        connection.close()
+    if not 200 <= status < 300:  # a redirect is not followed: it counts as a failure
+        raise DeliveryError(f"HTTP {status} {reason}", response_code=status)
+    return status

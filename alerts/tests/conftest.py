@@ -84,3 +84,9 @@ def site_world(make_site, make_sensor, make_member, make_user, make_incident):
         incident={name: make_incident(sensor) for name, sensor in sensors.items()},
         other_operator=make_member(other, Role.OPERATOR),
     )
+
+
+@pytest.fixture(autouse=True)
+def _webhook_receivers_on_this_machine(settings):
+    """The tests' webhook receivers listen on 127.0.0.1, which webhooks may reach only when allowed."""
+    settings.WEBHOOK_ALLOWED_NETWORKS = ["127.0.0.1/32"]
