@@ -58,6 +58,28 @@ def _to_mono(frame: av.AudioFrame) -> np.ndarray:
 # playlist names: a request from the server to anywhere (SSRF) or another file's audio.
 ALLOWED_DEMUXERS = "wav,w64,aiff,caf,mp3,flac,ogg,mov,mp4,m4a,matroska,webm,aac"
 _OPEN_OPTIONS = {"format_whitelist": ALLOWED_DEMUXERS, "protocol_whitelist": "file"}
+# What a decoded container is stored and served as (first matching demuxer name wins).
+_CONTAINER_FILE_TYPES = {
+    "wav": (".wav", "audio/wav"),
+    "w64": (".w64", "audio/x-w64"),
+    "aiff": (".aiff", "audio/aiff"),
+    "caf": (".caf", "audio/x-caf"),
+    "mp3": (".mp3", "audio/mpeg"),
+    "flac": (".flac", "audio/flac"),
+    "ogg": (".ogg", "audio/ogg"),
+    "mp4": (".m4a", "audio/mp4"),
+    "webm": (".webm", "audio/webm"),
+    "aac": (".aac", "audio/aac"),
+}
+
+
+def container_file_type(container: str) -> tuple[str, str]:
+    """(file suffix, content type) for an FFmpeg demuxer name such as ``mov,mp4,m4a,3gp,3g2,mj2``;
+    the uploader's own name and type are never trusted for either."""
+    for name in container.split(","):
+        if name in _CONTAINER_FILE_TYPES:
+            return _CONTAINER_FILE_TYPES[name]
+    return "", "application/octet-stream"
 
 
 @dataclass(frozen=True)

@@ -23,7 +23,7 @@ from django.utils import timezone
 
 from detection import engine as detection_engine
 from detection import evidence
-from detection.audio import AudioError, AudioInfo, DecodedAudio, decode_audio, inspect_audio
+from detection.audio import AudioError, AudioInfo, DecodedAudio, container_file_type, decode_audio, inspect_audio
 from detection.engine import Analysis, ModelError, ScreamEvent, validate_threshold
 from detection.models import (
     Detection,
@@ -131,7 +131,10 @@ def recording_create(
     inspected = _inspect_upload(file)
     original_name = PurePosixPath(str(file.name or "").replace("\\", "/")).name[:255]
 
-    stored_name = default_storage.save(recording_upload_to(None, original_name), file)
+    suffix, _content_type = container_file_type(inspected.audio.container)
+    # Named by what it decoded as, and written without the uploader's content type (a plain File):
+    # an object store would otherwise serve "p.html" sent as text/html as a web page.
+    stored_name = default_storage.save(recording_upload_to(None, f"audio{suffix}"), File(file))
     try:
         with transaction.atomic():
             recording = Recording(

@@ -34,7 +34,14 @@ FILE_RENDERERS = [JSONRenderer, StoredFileRenderer]
 def stored_file_response(request, name: str, *, content_type: str, download_name: str | None = None) -> HttpResponse:
     """The stored file ``name``: inline, or as an attachment called ``download_name``."""
     if not isinstance(default_storage, FileSystemStorage):
-        return HttpResponseRedirect(default_storage.url(name))
+        # The object store answers the presigned URL with the type and disposition signed into it,
+        # whatever type the object was stored with.
+        disposition = content_disposition_header(download_name is not None, download_name or name.rsplit("/", 1)[-1])
+        return HttpResponseRedirect(
+            default_storage.url(
+                name, parameters={"ResponseContentType": content_type, "ResponseContentDisposition": disposition}
+            )
+        )
     size = default_storage.size(name)
     byte_range = _parse_range(request.headers.get("Range", ""), size)
     if byte_range is None:

@@ -1,5 +1,3 @@
-import mimetypes
-
 from django.conf import settings
 from django.core.exceptions import PermissionDenied
 from django.core.exceptions import ValidationError as DjangoValidationError
@@ -12,6 +10,7 @@ from rest_framework.response import Response
 
 from detection.api.files import FILE_RENDERERS, stored_file_response
 from detection.api.serializers import DetectionSerializer, RecordingSerializer, RecordingUploadSerializer
+from detection.audio import container_file_type
 from detection.filters import DetectionFilterSet, RecordingFilterSet
 from detection.models import Detection, Recording
 from detection.selectors import detection_list, recording_list
@@ -130,17 +129,13 @@ class RecordingViewSet(
         recording = self.get_object()
         if recording.audio_deleted_at is not None:
             return audio_deleted_response(recording)
-        # The uploader chose content_type; only an audio type is echoed back (never text/html).
-        guessed = mimetypes.guess_type(recording.original_name)[0] or ""
-        content_type = next(
-            (kind for kind in (recording.content_type, guessed) if kind.startswith("audio/")),
-            "application/octet-stream",
-        )
+        # Served as what it decoded as, never as the type the uploader claimed (text/html...).
+        suffix, content_type = container_file_type(recording.container)
+        download_name = recording.original_name or f"recording-{recording.pk}"
+        if not download_name.lower().endswith(suffix):  # "page.html" downloads as "page.html.wav"
+            download_name += suffix
         return stored_file_response(
-            request,
-            recording.file.name,
-            content_type=content_type,
-            download_name=recording.original_name or f"recording-{recording.pk}",
+            request, recording.file.name, content_type=content_type, download_name=download_name
         )
 
     @extend_schema(summary="Detections found in a recording", responses=DetectionSerializer(many=True))

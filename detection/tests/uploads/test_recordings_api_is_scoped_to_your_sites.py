@@ -137,8 +137,11 @@ def test_only_managers_delete_recordings_and_the_files_go_too(
 def test_files_on_remote_storage_redirect_to_a_presigned_url(client_for, upload_world, analysed, monkeypatch):
     own, _ = analysed
 
+    signed = []
+
     class RemoteStorage:
-        def url(self, name):
+        def url(self, name, parameters=None):
+            signed.append(parameters)
             return f"https://bucket.example/{name}?X-Amz-Signature=abc"
 
     monkeypatch.setattr("detection.api.files.default_storage", RemoteStorage())
@@ -147,6 +150,9 @@ def test_files_on_remote_storage_redirect_to_a_presigned_url(client_for, upload_
 
     assert response.status_code == 302
     assert response["Location"] == f"https://bucket.example/{own.file.name}?X-Amz-Signature=abc"
+    # The store must answer with the decoded type, as a download, whatever the object was stored as.
+    assert signed[0]["ResponseContentType"] == "audio/wav"
+    assert signed[0]["ResponseContentDisposition"].startswith("attachment; filename=")
 
 
 def test_an_original_is_never_served_with_the_uploaders_non_audio_type(client_for, upload_world):
@@ -157,5 +163,32 @@ def test_an_original_is_never_served_with_the_uploaders_non_audio_type(client_fo
     response = client_for(upload_world.viewer).get(f"/api/v1/recordings/{recording.pk}/file/")
 
     assert response.status_code == 200
-    assert response["Content-Type"] == "application/octet-stream"
+    assert response["Content-Type"] == "audio/wav"  # what it decoded as, not the uploader's text/html
+    assert recording.file.name.endswith(".wav") and recording.content_type == "text/html"  # kept for the record
+    assert response["Content-Disposition"] == 'attachment; filename="page.html.wav"'
     assert response["Content-Disposition"].startswith("attachment;")
+
+
+def test_an_object_store_would_store_an_upload_as_its_decoded_audio_type(upload_world, monkeypatch):
+    """S3Storage writes ContentType from the content's own content_type first: the uploader's must not reach it."""
+    from storages.backends.s3 import S3Storage
+
+    from detection import services
+
+    written = []
+    real_storage = services.default_storage
+
+    class CapturingStorage:
+        def save(self, name, content, **kwargs):
+            written.append(S3Storage(bucket_name="outcry-media")._get_write_parameters(name, content))
+            return real_storage.save(name, content, **kwargs)
+
+        def __getattr__(self, name):
+            return getattr(real_storage, name)
+
+    monkeypatch.setattr(services, "default_storage", CapturingStorage())
+    recording_create(
+        file=audio_upload(tone_wav(2.0), name="page.html", content_type="text/html"), sensor=upload_world.sensor
+    )
+
+    assert written == [{"ContentType": "audio/x-wav"}]
