@@ -340,7 +340,9 @@ def incident_assign(*, incident: Incident, user: User, assignee: User | None) ->
     role = _require_actor(incident=incident, user=user, verb="assign")
     if assignee is not None and not can_act(role_at_site(user=assignee, site=incident.site)):
         raise IncidentInvalidInput(
-            f"{assignee.username} cannot be assigned: only operators and managers of {incident.site.name} can.",
+            # The same words for any user id: naming the user would map ids to usernames for anyone
+            # allowed to assign, across every site.
+            f"User {assignee.pk} cannot be assigned: only operators and managers of {incident.site.name} can.",
             field="assignee",
         )
     with transaction.atomic():

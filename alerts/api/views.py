@@ -138,7 +138,7 @@ class IncidentViewSet(
         the site; operators only themselves."""
         incident = self.get_object()
         value = self._body(AssignSerializer)["assignee"]
-        assignee = _resolve_assignee(value, request.user)
+        assignee = _resolve_assignee(value, request.user, incident)
         return self._respond(incident_assign(incident=incident, user=request.user, assignee=assignee))
 
     @extend_schema(request=TextSerializer, responses={200: IncidentWithActionsSerializer, **ERRORS})
@@ -185,7 +185,7 @@ class IncidentViewSet(
         return Response(IncidentEventSerializer(events, many=True).data)
 
 
-def _resolve_assignee(value: str | None, user: User) -> User | None:
+def _resolve_assignee(value: str | None, user: User, incident: Incident) -> User | None:
     if value is None:
         return None
     if value == "me":
@@ -195,7 +195,8 @@ def _resolve_assignee(value: str | None, user: User) -> User | None:
     assignee = User.objects.filter(pk=int(value), is_active=True).first()
     if assignee is None:
         raise exceptions.ValidationError(
-            {"assignee": [f"User {value} cannot be assigned: only operators and managers of the site can."]}
+            # Word for word the refusal of an existing user who is not of the site: ids reveal nothing.
+            {"assignee": [f"User {value} cannot be assigned: only operators and managers of {incident.site.name} can."]}
         )
     return assignee
 

@@ -189,3 +189,20 @@ def test_unassign_with_null(world, client_for):
     response = client.post(url, {"assignee": None}, format="json")
 
     assert response.status_code == 200 and response.json()["assignee"] is None
+
+
+def test_refused_assignees_are_not_named_so_ids_do_not_reveal_usernames(world, client_for, make_user, make_site):
+    stranger = make_user("riverside-guard")  # someone of another site, whose name this manager may not know
+    make_site("Riverside")
+    url = f"/api/v1/incidents/{world['incident'].pk}/assign/"
+    client = client_for(world["manager"])
+
+    refusals = {
+        value: client.post(url, {"assignee": value}, format="json").json()["error"]["fields"]["assignee"][0]
+        for value in (stranger.pk, 999999)
+    }
+
+    site = world["incident"].site.name
+    assert refusals[stranger.pk] == f"User {stranger.pk} cannot be assigned: only operators and managers of {site} can."
+    assert refusals[999999] == f"User 999999 cannot be assigned: only operators and managers of {site} can."
+    assert "riverside-guard" not in str(refusals)
