@@ -9,6 +9,7 @@ deploy/env.example lists every variable read here with its default.
 """
 
 import ipaddress
+import re
 from pathlib import Path
 
 import dj_database_url
@@ -243,11 +244,17 @@ REST_FRAMEWORK = {
     ],
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "EXCEPTION_HANDLER": "outcry.api.errors.exception_handler",
-    "DEFAULT_THROTTLE_RATES": {"token_login": "10/min"},
+    "DEFAULT_THROTTLE_RATES": {
+        "token_login": "10/min",
+        # per sensor or person (detection.api.throttles); a sensor sending 10-s clips needs 6/min
+        "recording_upload": env_str("UPLOAD_RATE_LIMIT", "60/min"),
+    },
     # Throttles key on REMOTE_ADDR, which daphne --proxy-headers sets from the proxy's header; with
     # the default (None) DRF would key on the raw X-Forwarded-For, which any client can vary.
     "NUM_PROXIES": 0,
 }
+if not re.fullmatch(r"\d+/(s|sec|m|min|h|hour|d|day)", REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"]["recording_upload"]):
+    raise ImproperlyConfigured("UPLOAD_RATE_LIMIT must look like 60/min (a number, then /s, /min, /hour or /day).")
 SPECTACULAR_SETTINGS = {
     "TITLE": "Outcry API",
     "DESCRIPTION": "Scream detection and live incident alerting across sites.",

@@ -10,6 +10,7 @@ from rest_framework.response import Response
 
 from detection.api.files import FILE_RENDERERS, stored_file_response
 from detection.api.serializers import DetectionSerializer, RecordingSerializer, RecordingUploadSerializer
+from detection.api.throttles import UploadRateThrottle
 from detection.audio import container_file_type
 from detection.filters import DetectionFilterSet, RecordingFilterSet
 from detection.models import Detection, Recording
@@ -60,6 +61,8 @@ class RecordingViewSet(
     authentication_classes = [SensorKeyAuthentication, *viewsets.GenericViewSet.authentication_classes]
     action_roles = {"destroy": Role.MANAGER}
     parser_classes = [MultiPartParser, FormParser]  # the only body it takes is an upload
+    throttle_classes = [UploadRateThrottle]
+    throttle_scope = "recording_upload"
 
     def get_permissions(self):
         if self.action == "create":
