@@ -26,7 +26,8 @@ class StreamTokenView(APIView):
     For a manager of the sensor's site. Put it in the stream's hello instead of the sensor key:
     ``{"type": "hello", "token": "...", "sample_rate": 16000, "format": "pcm_s16le"}`` on
     ``/ws/sensors/stream/`` (protocol: ``/api/v1/streaming/protocol/``). It expires after five
-    minutes and as soon as the sensor's key is rotated or revoked; the key itself is never shown.
+    minutes, as soon as the sensor's key is rotated or revoked, and when you stop being a manager of
+    its site (a stream opened with it closes then too); the key itself is never shown.
     """
 
     permission_classes = [IsAuthenticated]
@@ -58,7 +59,7 @@ class StreamTokenView(APIView):
             )
         return Response(
             {
-                "token": stream_token_issue(sensor=sensor),
+                "token": stream_token_issue(sensor=sensor, user=request.user),
                 "expires_in": STREAM_TOKEN_MAX_AGE_S,
                 "stream_path": f"/{STREAM_PATH}",
                 "sensor": sensor.pk,

@@ -30,7 +30,7 @@ from detection.streaming import protocol, services
 from detection.streaming.protocol import CloseCode, Hello, ProtocolError
 from detection.streaming.scoring import get_scorer
 from detection.streaming.session import HOP_S, StreamEvent, StreamSession, segment_audio
-from detection.streaming.tokens import sensor_from_stream_token
+from detection.streaming.tokens import grant_from_stream_token
 from sites.models import Sensor
 from sites.services import sensor_from_key
 
@@ -46,9 +46,14 @@ def sensor_group(sensor_id: int) -> str:
 _warmed_engines: weakref.WeakSet = weakref.WeakSet()
 
 
-def _authenticate(hello: Hello) -> tuple[Sensor, object]:
-    """The sensor the hello authenticates as and the engine to score with; ProtocolError = refused."""
-    sensor = sensor_from_stream_token(hello.token) if hello.token else sensor_from_key(hello.key or "")
+def _authenticate(hello: Hello) -> tuple[Sensor, int | None, object]:
+    """The sensor the hello authenticates as, the manager whose stream token it used (None: the
+    sensor's key) and the engine to score with; ProtocolError = refused."""
+    if hello.token:
+        grant = grant_from_stream_token(hello.token)
+        sensor, issuer_id = (grant.sensor, grant.issuer_id) if grant else (None, None)
+    else:
+        sensor, issuer_id = sensor_from_key(hello.key or ""), None
     if sensor is None:
         raise ProtocolError(CloseCode.UNAUTHORIZED, "invalid, revoked or disabled sensor key")
     refusal = services.site_inactive_refusal(sensor.site)
@@ -61,7 +66,7 @@ def _authenticate(hello: Hello) -> tuple[Sensor, object]:
         silence = np.zeros(features.WINDOW_SAMPLES, np.float32)
         engine.score_windows(features.window_features(silence, [0]))
         _warmed_engines.add(engine)
-    return sensor, engine
+    return sensor, issuer_id, engine
 
 
 def _threshold(sensor: Sensor, engine) -> float:
@@ -146,7 +151,9 @@ class SensorStreamConsumer(AsyncWebsocketConsumer):
         self._hello_timer.cancel()  # the deadline is for saying hello; loading the model may take longer
         hello = protocol.parse_hello(text_data)
         try:
-            self.sensor, self.engine = await sync_to_async(_authenticate, thread_sensitive=False)(hello)
+            self.sensor, self.token_issuer_id, self.engine = await sync_to_async(_authenticate, thread_sensitive=False)(
+                hello
+            )
         except ModelError as exc:
             logger.error("sensor stream refused: %s", exc)
             raise ProtocolError(CloseCode.UNAVAILABLE, "the server has no usable detection model") from exc
@@ -288,7 +295,7 @@ class SensorStreamConsumer(AsyncWebsocketConsumer):
             if time.monotonic() >= next_key_check:
                 next_key_check = time.monotonic() + self.key_recheck_s
                 refusal = await sync_to_async(services.sensor_stream_refusal, thread_sensitive=False)(
-                    sensor_id=self.sensor.pk, key_lookup_id=self.sensor.key_lookup_id
+                    sensor_id=self.sensor.pk, key_lookup_id=self.sensor.key_lookup_id, issuer_id=self.token_issuer_id
                 )
                 if refusal is not None:
                     await self.refuse(refusal.code, refusal.reason)

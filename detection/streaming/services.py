@@ -37,6 +37,7 @@ from detection.models import (
 )
 from detection.signals import detections_stored
 from detection.streaming.protocol import CloseCode, ProtocolError
+from detection.streaming.tokens import issuer_may_stream
 from outcry.realtime import broadcast_after_commit
 from outcry.tasking import enqueue
 from sites.models import Sensor, Site, SiteStatus
@@ -329,15 +330,18 @@ def site_inactive_refusal(site: Site) -> ProtocolError | None:
     )
 
 
-def sensor_stream_refusal(*, sensor_id: int, key_lookup_id: str) -> ProtocolError | None:
+def sensor_stream_refusal(*, sensor_id: int, key_lookup_id: str, issuer_id: int | None = None) -> ProtocolError | None:
     """Why an open stream must close now, or None while it may go on.
 
     The key it authenticated with must still be the sensor's live key, the sensor enabled and its
-    site active (a paused or retired site takes no audio, as it takes no uploads).
+    site active (a paused or retired site takes no audio, as it takes no uploads); a stream opened
+    with a manager's stream token (``issuer_id``) also needs that person still a manager there.
     """
     sensor = Sensor.objects.select_related("site").filter(pk=sensor_id, key_lookup_id=key_lookup_id).first()
     if sensor is None or not sensor.enabled or not sensor.has_active_key:
         return ProtocolError(CloseCode.UNAUTHORIZED, "the sensor key was revoked or the sensor disabled")
+    if issuer_id is not None and not issuer_may_stream(issuer_id=issuer_id, sensor=sensor):
+        return ProtocolError(CloseCode.UNAUTHORIZED, "you are no longer a manager of this sensor's site")
     return site_inactive_refusal(sensor.site)
 
 

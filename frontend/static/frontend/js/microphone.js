@@ -10,7 +10,7 @@ const FRAME_MS = 100;
 const BACKOFF_MS = [1000, 2000, 4000, 8000, 15000, 30000];
 const MAX_BUFFERED_FRAMES = 50; // 5 s kept while reconnecting; older audio is dropped
 const FINAL_CLOSES = {
-  4401: "The server refused this sensor (its key was revoked or rotated, or it is disabled).",
+  4401: "The server refused this stream (the sensor's key was revoked or rotated, the sensor disabled, or you no longer manage its site).",
   4409: "Another connection took over this sensor (another tab or device is streaming as it).",
   4400: "The server refused the audio format.",
   4413: "The server refused an oversized frame.",
