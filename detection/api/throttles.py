@@ -18,8 +18,3 @@ class UploadRateThrottle(CacheTolerantScopedRateThrottle):
         else:
             ident = self.get_ident(request)
         return self.cache_format % {"scope": self.scope, "ident": ident}
-
-    def allow_request(self, request, view):
-        if getattr(view, "action", None) != "create":  # only uploads count
-            return True
-        return super().allow_request(request, view)

@@ -61,8 +61,10 @@ class RecordingViewSet(
     authentication_classes = [SensorKeyAuthentication, *viewsets.GenericViewSet.authentication_classes]
     action_roles = {"destroy": Role.MANAGER}
     parser_classes = [MultiPartParser, FormParser]  # the only body it takes is an upload
-    throttle_classes = [UploadRateThrottle]
     throttle_scope = "recording_upload"
+
+    def get_throttles(self):
+        return [UploadRateThrottle()] if self.action == "create" else []  # uploads count, reading does not
 
     def get_permissions(self):
         if self.action == "create":
