@@ -253,7 +253,18 @@ def throughput(analyze: Callable[[np.ndarray, float], int], samples: np.ndarray,
     }
 
 
-def torch_eager(samples: np.ndarray, window: np.ndarray, runs: int, repeats: int) -> dict:
+def ensemble_size(model_path: Path) -> int:
+    """How many ResNet34s the served graph runs: its members (``detection.training.ensemble``), else one."""
+    import onnxruntime as ort
+
+    from detection.engine import read_model_metadata
+
+    session = ort.InferenceSession(str(model_path), providers=["CPUExecutionProvider"])
+    return max(1, len(read_model_metadata(session, model_path).get("members") or []))
+
+
+def torch_eager(samples: np.ndarray, window: np.ndarray, runs: int, repeats: int, *, members: int = 1) -> dict:
+    """Torch eager fp32 with random weights; ``members`` ResNet34s averaged, as the served ensemble does."""
     import torch
 
     from detection import features
@@ -261,11 +272,13 @@ def torch_eager(samples: np.ndarray, window: np.ndarray, runs: int, repeats: int
     from detection.training.model import build_resnet34
 
     torch.manual_seed(0)
-    model = build_resnet34().eval()
+    models = [build_resnet34().eval() for _ in range(members)]
 
     def score(batch: np.ndarray) -> np.ndarray:
         with torch.inference_mode():
-            return torch.softmax(model(torch.from_numpy(batch)), dim=1)[:, 1].numpy()
+            features_batch = torch.from_numpy(batch)
+            probabilities = sum(torch.softmax(model(features_batch), dim=1) for model in models) / len(models)
+            return probabilities[:, 1].numpy()
 
     def analyze(signal: np.ndarray, hop_s: float) -> int:
         starts = features.window_starts(len(signal), hop_samples=validate_hop(hop_s))
@@ -286,7 +299,7 @@ def torch_eager(samples: np.ndarray, window: np.ndarray, runs: int, repeats: int
     finally:
         torch.set_num_threads(previous)
     return {
-        "engine": "torch eager fp32",
+        "engine": "torch eager fp32" if members == 1 else f"torch eager fp32 ({members} ResNet34s averaged)",
         "latency": latency,
         "throughput": rates,
         "throughput_audio_s": len(excerpt) / features.SAMPLE_RATE,
@@ -442,7 +455,8 @@ def run(
         baseline = None
         if torch_ok:
             _progress("torch eager fp32")
-            baseline = torch_eager(samples, windows[0], runs, repeats)
+            # Like for like: as many ResNet34s as the first served model runs.
+            baseline = torch_eager(samples, windows[0], runs, repeats, members=ensemble_size(models[0]))
             add_derived(baseline, flops, peaks, None)
             results.append(baseline)
         else:

@@ -132,7 +132,7 @@ def _refit_of(run_dir: Path, reference: dict, split: Split) -> Refit:
     return Refit(run_dir=run_dir, split=split, config=config, thresholds=summary["thresholds"], summary=summary)
 
 
-def _scored_files(scorer: OnnxScorer, clips: list[Clip], mixed: list) -> dict:
+def scored_files(scorer: OnnxScorer, clips: list[Clip], mixed: list) -> dict:
     """Window and file scores of the clean clips and of the mixed files, with labels and metadata."""
     clean_windows = file_window_scores(scorer, [clip.samples for clip in clips])
     mixed_windows = file_window_scores(scorer, [item.samples for item in mixed])
@@ -155,7 +155,7 @@ def _subset(scored: dict, part: str) -> dict:
     return {key: scored[key][picked] for key in ("labels", "scores", "categories", "snr_db", "groups")}
 
 
-def _report(scored: dict, threshold: float, negative_clips: list[Clip]) -> dict:
+def scored_report(scored: dict, threshold: float, negative_clips: list[Clip]) -> dict:
     reports = {}
     for part in ("clean", "mixed", "all"):
         subset = _subset(scored, part)
@@ -178,7 +178,7 @@ def _report(scored: dict, threshold: float, negative_clips: list[Clip]) -> dict:
     return reports
 
 
-def _latency_ms(model_path: Path, window: np.ndarray, runs: int = 40) -> dict:
+def latency_ms(model_path: Path, window: np.ndarray, runs: int = 40) -> dict:
     scorer = OnnxScorer(str(model_path), threads=1, batch=1)
     for _ in range(5):
         scorer.score_windows(window)
@@ -206,7 +206,7 @@ def _number(value: float | None) -> str:
     return "n/a" if value is None else f"{value:.4f}"
 
 
-def _short_hash(path: Path) -> str:
+def short_hash(path: Path) -> str:
     return hashlib.sha256(path.read_bytes()).hexdigest()[:8]
 
 
@@ -293,21 +293,21 @@ def run_training(options: RunOptions, log: Callable[[str], None] = print) -> dic
             threshold, val_report = refit.thresholds[quantization], None
         else:
             log(f"scoring validation and test files with the {quantization} model ({path.name})")
-            val_scored = _scored_files(scorer, clips["val"], val_mixed)
+            val_scored = scored_files(scorer, clips["val"], val_mixed)
             # Each validation scream appears clean once and mixed at every SNR: the mixed copies share one
             # file's weight, so screams in noise shape the threshold without outnumbering the non-screams.
             n_clean, n_mixed = val_scored["n_clean"], len(val_scored["labels"]) - val_scored["n_clean"]
             weights = [1.0] * n_clean + [1.0 / len(VALIDATION_SNRS_DB)] * n_mixed
             threshold = evaluation.choose_threshold(val_scored["labels"], val_scored["scores"], weights)
-            val_report = _report(val_scored, threshold, val_negatives)
-        test_scored = _scored_files(scorer, clips["test"], test_mixed)
+            val_report = scored_report(val_scored, threshold, val_negatives)
+        test_scored = scored_files(scorer, clips["test"], test_mixed)
         entry = {
             "path": path,
             "threshold": threshold,
             "val": val_report,
-            "test": _report(test_scored, threshold, test_negatives),
+            "test": scored_report(test_scored, threshold, test_negatives),
             "test_scored": test_scored,
-            "latency_1thread_batch1": _latency_ms(path, calibration[:1]),
+            "latency_1thread_batch1": latency_ms(path, calibration[:1]),
         }
         clean = entry["test"]["clean"]["overall"]
         log(
@@ -340,7 +340,7 @@ def run_training(options: RunOptions, log: Callable[[str], None] = print) -> dic
         )
     chosen_model = models[chosen]
     today = dt.datetime.now(dt.UTC)
-    model_version = f"scream-resnet34-{today:%Y%m%d}-{_short_hash(result.checkpoint)}"
+    model_version = f"scream-resnet34-{today:%Y%m%d}-{short_hash(result.checkpoint)}"
     for quantization, entry in models.items():
         export.write_metadata(
             entry["path"],
