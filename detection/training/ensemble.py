@@ -248,6 +248,7 @@ def build_ensemble(options: EnsembleOptions, log: Callable[[str], None] = print)
 
     # Validation: the ensemble of the validation runs chooses the threshold, as a single run does.
     threshold_rule = "validation: max F1 over clean files + screams mixed at 0/5/10/20 dB (weight 1/4 each)"
+    # Scored as the merged graph it is served as; its metadata gets the threshold once it is chosen.
     validation_path = merge_members(
         validation_members,
         out_dir / VALIDATION_ENSEMBLE_MODEL,
