@@ -18,6 +18,7 @@ import shutil
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from functools import cached_property
 from pathlib import Path
 
 import numpy as np
@@ -65,8 +66,8 @@ class Member:
     def version(self) -> str:
         return str(self.metadata.get("model_version", self.path.name))
 
-    @property
-    def sha256(self) -> str:
+    @cached_property
+    def sha256(self) -> str:  # cached: a member is ~21 MB and its hash is asked for several times
         return hashlib.sha256(self.path.read_bytes()).hexdigest()
 
 
@@ -164,10 +165,10 @@ def merge_members(members: list[Member], out_path: Path, *, metadata: dict) -> P
         producer_name="outcry.ensemble",
     )
     merged.ir_version = max(model.ir_version for model in prefixed)
+    helper.set_model_props(merged, {export.METADATA_KEY: json.dumps(metadata, sort_keys=True)})
     onnx.checker.check_model(merged)
     out_path.parent.mkdir(parents=True, exist_ok=True)
     onnx.save(merged, str(out_path))
-    export.write_metadata(out_path, metadata)
     return out_path
 
 
