@@ -57,6 +57,16 @@ def membership_list(*, user: User) -> QuerySet[Membership]:
     return scope_to_user_sites(Membership.objects.select_related("user", "site"), user=user)
 
 
+def grantable_user_list(*, user: User) -> QuerySet[User]:
+    """Active users ``user`` may name by id when granting a role: the members of their sites, whom
+    the memberships list already shows them (every active user for platform admins)."""
+    active = User.objects.filter(is_active=True)
+    site_ids = site_ids_with_role(user=user)
+    if site_ids is None:
+        return active
+    return active.filter(memberships__site__in=site_ids).distinct()
+
+
 def site_managers(*, site: Site) -> QuerySet[User]:
     return User.objects.filter(memberships__site=site, memberships__role=Role.MANAGER, is_active=True)
 

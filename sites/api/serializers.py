@@ -1,10 +1,11 @@
 from rest_framework import serializers
+from rest_framework.exceptions import PermissionDenied
 
 from outcry.api.fields import ChoiceField, ModelSerializer
 from outcry.models import User
 from outcry.permissions import user_is_platform_admin
-from sites.models import ConfigChange, Membership, Sensor, SensorStatus, Site
-from sites.selectors import site_list
+from sites.models import ConfigChange, Membership, Role, Sensor, SensorStatus, Site
+from sites.selectors import grantable_user_list, site_list, user_has_role
 from sites.services import (
     membership_create,
     membership_update,
@@ -21,6 +22,28 @@ class VisibleSiteField(serializers.PrimaryKeyRelatedField):
     def get_queryset(self):
         request = self.context.get("request")
         return site_list(user=request.user) if request else Site.objects.none()
+
+
+class GrantableUserField(serializers.PrimaryKeyRelatedField):
+    """A user id the requester can already see in their memberships list (any active user for
+    platform admins). Anyone else is granted by exact username, so walking ids reveals no names."""
+
+    default_error_messages = {
+        "does_not_exist": (
+            'No user with id {pk_value} among the members of your sites; grant someone new by "username".'
+        ),
+    }
+
+    def get_queryset(self):
+        request = self.context.get("request")
+        return grantable_user_list(user=request.user) if request else User.objects.none()
+
+
+class MembershipUsernameField(serializers.CharField):
+    """Reads as the member's username; written, it names the person to grant the role to."""
+
+    def get_attribute(self, membership: Membership) -> str:
+        return membership.user.username
 
 
 class SiteSummarySerializer(ModelSerializer):
@@ -153,8 +176,8 @@ class SensorConfigSerializer(ModelSerializer):
 
 
 class MembershipSerializer(ModelSerializer):
-    user = serializers.PrimaryKeyRelatedField(queryset=User.objects.filter(is_active=True))
-    username = serializers.CharField(source="user.username", read_only=True)
+    user = GrantableUserField(required=False)
+    username = MembershipUsernameField(required=False, max_length=150)
     site = VisibleSiteField()
     site_name = serializers.CharField(source="site.name", read_only=True)
 
@@ -163,13 +186,38 @@ class MembershipSerializer(ModelSerializer):
         fields = ["id", "user", "username", "site", "site_name", "role", "created_at"]
         read_only_fields = ["created_at"]
 
+    ONLY_THE_ROLE_CHANGES = "Only the role of a membership changes; remove it and grant a new one instead."
+
+    def to_internal_value(self, data):
+        # Resolved here rather than in validate() so that the one-membership-per-site check sees the user.
+        attrs = super().to_internal_value(data)
+        username = attrs.pop("username", None)
+        if self.instance is not None:
+            if username is not None and username != self.instance.user.username:
+                raise serializers.ValidationError({"username": [self.ONLY_THE_ROLE_CHANGES]})
+            return attrs
+        if username is None and "user" not in attrs:
+            raise serializers.ValidationError(
+                {"user": ['Name the person to grant the role to: "user" (id) or "username".']}
+            )
+        if username is not None:
+            request = self.context["request"]
+            if not user_has_role(user=request.user, site=attrs["site"], min_role=Role.MANAGER):
+                raise PermissionDenied()  # before the lookup, so only a site's managers learn who exists
+            by_name = User.objects.filter(username=username, is_active=True).first()
+            if by_name is None:
+                raise serializers.ValidationError({"username": ["No active user with this username."]})
+            if attrs.setdefault("user", by_name) != by_name:
+                raise serializers.ValidationError(
+                    {"username": ['This username is not the "user" given; send one of them.']}
+                )
+        return attrs
+
     def validate(self, attrs):
         if self.instance is not None:  # only the role changes; to move someone, delete and create
             for field in ("user", "site"):
                 if field in attrs and attrs[field] != getattr(self.instance, field):
-                    raise serializers.ValidationError(
-                        {field: "Only the role of a membership changes; remove it and grant a new one instead."}
-                    )
+                    raise serializers.ValidationError({field: self.ONLY_THE_ROLE_CHANGES})
         return attrs
 
     def create(self, validated_data):

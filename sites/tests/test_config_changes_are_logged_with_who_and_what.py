@@ -82,7 +82,7 @@ def test_key_issue_and_revocation_are_actions_and_no_key_material_is_logged(worl
 def test_memberships_granted_changed_and_removed_are_logged(world, make_user):
     person = make_user(username="newcomer")
     membership = world.client.post(
-        "/api/v1/memberships/", {"user": person.pk, "site": world.site.pk, "role": "viewer"}, format="json"
+        "/api/v1/memberships/", {"username": "newcomer", "site": world.site.pk, "role": "viewer"}, format="json"
     ).json()
     world.client.patch(f"/api/v1/memberships/{membership['id']}/", {"role": "operator"}, format="json")
     world.client.delete(f"/api/v1/memberships/{membership['id']}/")

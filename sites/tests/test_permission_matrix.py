@@ -87,7 +87,7 @@ ROWS = [
         lambda w: "/api/v1/memberships/",
         "own",
         CREATE_OWN,
-        lambda w: {"user": w.newcomer.pk, "site": w.own.pk, "role": "operator"},
+        lambda w: {"username": w.newcomer.username, "site": w.own.pk, "role": "operator"},
     ),
     Row(
         "membership create",
@@ -95,7 +95,7 @@ ROWS = [
         lambda w: "/api/v1/memberships/",
         "other",
         CREATE_OTHER,
-        lambda w: {"user": w.newcomer.pk, "site": w.other.pk, "role": "operator"},
+        lambda w: {"username": w.newcomer.username, "site": w.other.pk, "role": "operator"},
     ),
     *_rows_for_both_targets(
         "membership update", "patch", _membership, MANAGE_OWN, MANAGE_OTHER, lambda w: {"role": "manager"}
