@@ -1,11 +1,14 @@
 """Webhooks never reach this server's own network neighbourhood (SSRF) unless the owner allows it:
-refused when the channel is saved (an address written as such) and at delivery (what a name
-resolves to), and a delivery connects to the very address it checked."""
+refused when the channel is saved (an address written as such, or a name that resolves to one then)
+and at delivery (what a name resolves to), and a delivery connects to the very address it checked."""
 
 import socket
+import threading
+import time
 
 import pytest
 
+from alerts import destinations
 from alerts.models import NotificationChannel
 from alerts.notifications.message import DeliveryError, Message
 from alerts.notifications.webhook import send
@@ -60,6 +63,52 @@ def test_public_addresses_names_and_allowed_networks_are_accepted(world, client_
     settings.WEBHOOK_ALLOWED_NETWORKS = ["10.20.0.0/16"]
     assert _create(client, world["site"], "http://10.20.3.4/pager").status_code == 201
     assert _create(client, world["site"], "http://10.21.3.4/pager").status_code == 400
+
+
+def _dns(monkeypatch, answers: dict[str, list[str]]) -> None:
+    """Names in ``answers`` resolve to those addresses; any other name does not resolve."""
+
+    def fake_getaddrinfo(host, port, *args, **kwargs):
+        if host not in answers:
+            raise socket.gaierror(socket.EAI_NONAME, "Name or service not known")
+        return [(socket.AF_INET, socket.SOCK_STREAM, 6, "", (address, port or 0)) for address in answers[host]]
+
+    monkeypatch.setattr(socket, "getaddrinfo", fake_getaddrinfo)
+
+
+def test_a_name_resolving_to_a_private_address_is_refused_when_saved(world, client_for, monkeypatch, settings):
+    _dns(monkeypatch, {"pager.corp.example": ["93.184.215.14", "10.0.0.7"], "hooks.example.org": ["93.184.215.14"]})
+    client = client_for(world["manager"])
+
+    response = _create(client, world["site"], "https://pager.corp.example/in")
+
+    assert response.status_code == 400, response.content
+    (message,) = response.json()["error"]["fields"]["url"]
+    assert message.startswith("pager.corp.example resolves to 10.0.0.7, which is not a public address")
+    assert "WEBHOOK_ALLOWED_NETWORKS" in message
+    assert not NotificationChannel.objects.exists()
+    assert _create(client, world["site"], "https://hooks.example.org/in").status_code == 201
+    settings.WEBHOOK_ALLOWED_NETWORKS = ["10.0.0.0/24"]
+    assert _create(client, world["site"], "https://pager.corp.example/in").status_code == 201
+
+
+def test_a_name_dns_cannot_answer_for_is_saved_and_left_to_the_delivery_check(world, client_for, monkeypatch):
+    """Offline control rooms: a save neither fails nor hangs on DNS; the delivery checks the name."""
+    _dns(monkeypatch, {})
+    client = client_for(world["manager"])
+    assert _create(client, world["site"], "https://unresolvable.example/in").status_code == 201
+
+    released = threading.Event()
+    monkeypatch.setattr(socket, "getaddrinfo", lambda *args, **kwargs: released.wait(30) and [])
+    monkeypatch.setattr(destinations, "SAVE_LOOKUP_TIMEOUT_S", 0.2)
+    started = time.monotonic()
+    try:
+        response = _create(client, world["site"], "https://hanging-dns.example/in")
+    finally:
+        released.set()
+
+    assert response.status_code == 201, response.content
+    assert time.monotonic() - started < 10  # it waited its 0.2 s, not for the hanging lookup (30 s)
 
 
 def test_a_name_resolving_to_a_private_address_is_refused_at_delivery_and_nothing_is_sent(world):
