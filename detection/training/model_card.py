@@ -12,8 +12,8 @@ def _percent(value: float | None) -> str:
     return "n/a" if value is None else f"{100 * value:.1f} %"
 
 
-def _number(value: float | None) -> str:
-    return "n/a" if value is None else f"{value:.4f}"
+def _number(value: float | None, digits: int = 4) -> str:
+    return "n/a" if value is None else f"{value:.{digits}f}"
 
 
 def _schedule(config: dict) -> str:
@@ -274,7 +274,7 @@ def _limitations_lines(screams: int, split: Split) -> list[str]:
 def _figures(report: dict) -> str:
     """Clean F1 / AUC | clean + mixed F1 / AUC, as table cells."""
     clean, both = report["clean"]["overall"], report["all"]["overall"]
-    return f"{clean['f1']:.3f} / {_number(clean['roc_auc'])[:5]} | {both['f1']:.3f} / {_number(both['roc_auc'])[:5]}"
+    return f"{clean['f1']:.3f} / {_number(clean['roc_auc'], 3)} | {both['f1']:.3f} / {_number(both['roc_auc'], 3)}"
 
 
 def _snr_recalls(report: dict) -> str:
