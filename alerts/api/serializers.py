@@ -1,3 +1,4 @@
+from django.core.validators import URLValidator
 from django.urls import reverse
 from django.utils import timezone
 from drf_spectacular.utils import extend_schema_field
@@ -189,6 +190,9 @@ class NotificationChannelSerializer(ModelSerializer):
             "updated_at",
         ]
         read_only_fields = ["created_at", "updated_at"]
+        # The destination check (alerts.destinations) may resolve the name; it runs once, in the service's
+        # full_clean, after the permission check, so only a site's managers can make the server look names up.
+        extra_kwargs = {"url": {"validators": [URLValidator(schemes=["http", "https"])]}}
 
     def get_secret(self, channel: NotificationChannel) -> str | None:
         return getattr(channel, "reveal_secret", None)

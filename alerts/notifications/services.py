@@ -56,9 +56,12 @@ def notification_channel_create(*, site: Site, kind: str, name: str, **fields) -
 
 
 def notification_channel_update(*, channel: NotificationChannel, data: dict) -> NotificationChannel:
+    url_changes = "url" in data and data["url"] != channel.url
     for field, value in data.items():
         setattr(channel, field, value)
-    channel.full_clean()
+    # An unchanged URL is not checked again here (delivery checks it every time): a name that has since
+    # moved to a private address must not stop a manager from renaming or disabling the channel.
+    channel.full_clean(exclude=None if url_changes else ["url"])
     channel.save()
     return channel
 

@@ -92,6 +92,40 @@ def test_a_name_resolving_to_a_private_address_is_refused_when_saved(world, clie
     assert _create(client, world["site"], "https://pager.corp.example/in").status_code == 201
 
 
+def test_only_a_manager_makes_the_server_look_a_name_up_and_only_once(world, client_for, make_member, monkeypatch):
+    """A viewer must not get a DNS oracle for internal names (the refusal names the address)."""
+    lookups = []
+    _dns(monkeypatch, {"pager.corp.example": ["10.0.0.7"], "hooks.example.org": ["93.184.215.14"]})
+    resolve = socket.getaddrinfo
+    monkeypatch.setattr(
+        socket, "getaddrinfo", lambda host, *args, **kwargs: lookups.append(host) or resolve(host, *args, **kwargs)
+    )
+    viewer = client_for(make_member(world["site"], "viewer"))
+
+    refused = _create(viewer, world["site"], "https://pager.corp.example/in")
+    assert refused.status_code == 403, refused.content
+    assert "10.0.0.7" not in refused.content.decode() and lookups == []
+
+    assert _create(client_for(world["manager"]), world["site"], "https://hooks.example.org/in").status_code == 201
+    assert lookups == ["hooks.example.org"]
+
+
+def test_a_channel_whose_name_moved_to_a_private_address_can_still_be_disabled(world, client_for, monkeypatch):
+    client = client_for(world["manager"])
+    _dns(monkeypatch, {"pager.corp.example": ["93.184.215.14"]})
+    channel = _create(client, world["site"], "https://pager.corp.example/in").json()
+    _dns(monkeypatch, {"pager.corp.example": ["10.0.0.7"]})  # the name moved since
+
+    disabled = client.patch(f"/api/v1/notification-channels/{channel['id']}/", {"enabled": False}, format="json")
+    moved = client.patch(
+        f"/api/v1/notification-channels/{channel['id']}/", {"url": "https://pager.corp.example/other"}, format="json"
+    )
+
+    assert disabled.status_code == 200 and disabled.json()["enabled"] is False
+    assert moved.status_code == 400 and "url" in moved.json()["error"]["fields"]
+    assert NotificationChannel.objects.get(pk=channel["id"]).url == "https://pager.corp.example/in"
+
+
 def test_a_name_dns_cannot_answer_for_is_saved_and_left_to_the_delivery_check(world, client_for, monkeypatch):
     """Offline control rooms: a save neither fails nor hangs on DNS; the delivery checks the name."""
     _dns(monkeypatch, {})
