@@ -116,7 +116,9 @@ def test_an_unknown_choice_is_refused_with_the_accepted_values(make_site, make_m
     person = make_user()
 
     def membership(role):
-        return client.post("/api/v1/memberships/", {"username": person.username, "site": site.pk, "role": role}, format="json")
+        return client.post(
+            "/api/v1/memberships/", {"username": person.username, "site": site.pk, "role": role}, format="json"
+        )
 
     unknown = _error(membership("guard"), 400)
     as_list = _error(membership(["viewer"]), 400)
