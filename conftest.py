@@ -22,6 +22,12 @@ def pytest_collection_modifyitems(config, items):
             item.add_marker(skip)
 
 
+def pytest_configure(config):
+    # A server-start thread loading the real model would race with tests that replace the engine;
+    # the tests that concern the warm-up send the signal themselves.
+    settings.OUTCRY_WARM_UP_AT_START = False
+
+
 @pytest.hookimpl(tryfirst=True)
 def pytest_runtest_teardown(item, nextitem):
     """Work a test handed to the embedded task pool ends inside that test, before its database is

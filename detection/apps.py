@@ -11,12 +11,16 @@ class DetectionConfig(AppConfig):
         from detection import tasks
         from detection.models import Detection, Recording
         from detection.receivers import delete_files_of_deleted_row
+        from outcry.signals import server_started
         from outcry.tasking import register_periodic_task
 
         for model in (Recording, Detection):
             post_delete.connect(
                 delete_files_of_deleted_row, sender=model, dispatch_uid=f"detection.files.{model.__name__}"
             )
+
+        # Celery workers warm up on their own start signals (detection.tasks); servers on this one.
+        server_started.connect(tasks.warm_up_detector, dispatch_uid="detection.warm_up_detector")
 
         register_periodic_task(
             "detection.requeue_stalled_recordings", "detection.tasks.requeue_stalled_recordings", tasks.REQUEUE_EVERY_S

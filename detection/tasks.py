@@ -38,11 +38,12 @@ PURGE_EXPIRED_AUDIO_EVERY_S = 3600.0
 @signals.worker_process_init.connect
 def warm_up_detector(**_kwargs) -> None:
     """Load the model and score one window when a worker starts, so that the first recording it
-    gets does not wait for the model to load and the feature code to warm up (seconds)."""
+    gets does not wait for the model to load and the feature code to warm up (seconds). Server
+    processes call it too, through ``outcry.signals.server_started``."""
     try:
         engine.get_engine().analyze(np.zeros(features.WINDOW_SAMPLES, dtype=np.float32))
     except engine.ModelError as exc:
-        logger.warning("detection model not loaded at worker start: %s", exc)
+        logger.warning("detection model not loaded at start: %s", exc)
 
 
 @shared_task(

@@ -2,6 +2,7 @@
 
 import asyncio
 import os
+import threading
 from importlib import import_module
 from importlib.util import find_spec
 
@@ -14,8 +15,9 @@ from channels.auth import AuthMiddlewareStack  # noqa: E402  (needs Django set u
 from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
 from channels.security.websocket import AllowedHostsOriginValidator  # noqa: E402
 from django.apps import apps  # noqa: E402
+from django.conf import settings  # noqa: E402
 
-from outcry import realtime, tasking  # noqa: E402
+from outcry import realtime, signals, tasking  # noqa: E402
 
 
 def _websocket_urlpatterns() -> list:
@@ -48,3 +50,6 @@ application = RecordServerLoop(
     )
 )
 tasking.start_embedded_beat()
+if settings.OUTCRY_WARM_UP_AT_START:
+    # In the background: the server accepts connections while the model loads.
+    threading.Thread(target=signals.announce_server_started, name="outcry-warm-up", daemon=True).start()

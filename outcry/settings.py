@@ -192,6 +192,9 @@ OUTCRY_TASK_RUNNER = env_str("OUTCRY_TASK_RUNNER", "celery" if REDIS_URL else "t
 if OUTCRY_TASK_RUNNER not in {"celery", "thread", "inline"}:
     raise ImproperlyConfigured("OUTCRY_TASK_RUNNER must be celery, thread or inline")
 OUTCRY_TASK_THREADS = env_int("OUTCRY_TASK_THREADS", 2)
+# Each server process loads the detection model as it starts (outcry.signals.server_started), so
+# the first upload or stream after a restart is not seconds late. Tests turn it off.
+OUTCRY_WARM_UP_AT_START = env_bool("OUTCRY_WARM_UP_AT_START", True)
 CELERY_BROKER_URL = env_str("CELERY_BROKER_URL", REDIS_URL or "memory://")
 CELERY_RESULT_BACKEND = None
 CELERY_TASK_ACKS_LATE = True
