@@ -16,4 +16,7 @@ def announce_server_started() -> None:
     """Send ``server_started``; a receiver that fails is logged and the others still run."""
     failures = [result for _, result in server_started.send_robust(sender=None) if isinstance(result, Exception)]
     if failures:
-        logger.error("%d warm-up(s) failed at server start; the first requests will load what they need", len(failures))
+        logger.error(
+            "warm-up failed at server start (%d of its receivers); the first requests will load what they need",
+            len(failures),
+        )

@@ -205,10 +205,11 @@ def escalation_email_send(*, incident: Incident, level: int) -> list[str]:
         return []
     message = build_message(incident=incident, reason=f"escalation:{level}")
     send_to(recipients=recipients, message=message)
+    managers = "1 manager" if len(recipients) == 1 else f"{len(recipients)} managers"
     with transaction.atomic():
         incident_log_notification(
             incident=incident,
-            text=f"Emailed {len(recipients)} manager(s) of {incident.site.name} (escalation step {level}).",
+            text=f"Emailed {managers} of {incident.site.name} (escalation step {level}).",
             data={"reason": f"escalation:{level}", "managers": recipients},
         )
     return recipients

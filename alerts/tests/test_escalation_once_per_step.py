@@ -49,6 +49,7 @@ def test_unacknowledged_incident_escalates_to_the_managers(world, inline_tasks, 
     assert payload["type"] == "incident.escalated" and payload["reason"] == "escalation:1"
     assert NotificationDelivery.objects.get().reason == "escalation:1"
     assert incident.events.filter(kind="notified").count() == 2  # the webhook and the managers' email
+    assert incident.events.filter(text__startswith="Emailed 2 managers of ").exists()
 
 
 def test_each_step_escalates_once(world, inline_tasks, django_capture_on_commit_callbacks):

@@ -47,7 +47,7 @@ def test_a_failing_warm_up_is_logged_and_the_others_still_run(monkeypatch, caplo
 
     assert counting.windows == [16000]
     assert "cache directory is read-only" in caplog.text  # Django logs the receiver's error
-    assert "1 warm-up(s) failed at server start" in caplog.text
+    assert "warm-up failed at server start (1 of its receivers)" in caplog.text
 
 
 # The embedded beat would run periodic tasks against the checkout's own database.
