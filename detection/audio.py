@@ -129,6 +129,8 @@ def _open(source: AudioSource) -> av.container.InputContainer:
         source = io.BytesIO(source)
     elif isinstance(source, str | os.PathLike):
         path = Path(source)
+        if path.is_dir():
+            raise AudioError("not_found", "This is a folder, not an audio file.")
         if not path.is_file():
             raise AudioError("not_found", "The file does not exist.")
         if path.stat().st_size == 0:

@@ -45,7 +45,8 @@ def test_missing_file(tmp_path):
 
 
 def test_directory_is_not_a_file(tmp_path):
-    assert error_of(tmp_path).code == "not_found"
+    error = error_of(tmp_path)
+    assert error.code == "not_found" and error.message == "This is a folder, not an audio file."
 
 
 def test_random_bytes():
