@@ -6,7 +6,9 @@ admin, commands).
 Why signals rather than an ``actor`` argument on every service: a change made anywhere, including
 the Django admin, is logged, and no caller can forget to. A model is tracked with
 ``track_changes`` (sites' own in ``SitesConfig.ready``, alerts' channels in ``AlertsConfig.ready``).
-Only the listed fields are compared; a secret field (a sensor's key hash, a webhook's secret) is
+Only the listed fields are compared; a foreign key is logged as what it points at (a username,
+a site's name), not its id, so the log reads without lookups and keeps its meaning after the row
+it named is gone. A secret field (a sensor's key hash, a webhook's secret) is
 never written to the log: its change becomes an action (``key_issued``, ``key_revoked``,
 ``secret_rotated``).
 Writes that bypass ``save()`` (``QuerySet.update``: heartbeats, the offline sweep) are not
@@ -63,8 +65,21 @@ def _plain(value: Any) -> Any:
     return value
 
 
+def _labelled(model: type[models.Model], values: dict[str, Any]) -> dict[str, Any]:
+    """``values`` with each foreign key id replaced by its row's ``str`` (the id if the row is gone)."""
+    labelled = {}
+    for name, value in values.items():
+        field = model._meta.get_field(name)
+        if field.many_to_one and value is not None:
+            target = field.related_model._base_manager.filter(pk=value).first()
+            value = str(target) if target is not None else value
+        labelled[name] = value
+    return labelled
+
+
 def _values(instance: models.Model, names: tuple[str, ...]) -> dict[str, Any]:
-    return {name: _plain(instance._meta.get_field(name).value_from_object(instance)) for name in names}
+    values = {name: _plain(instance._meta.get_field(name).value_from_object(instance)) for name in names}
+    return _labelled(type(instance), values)
 
 
 def _remember_before(sender, *, instance, raw=False, **kwargs) -> None:
@@ -74,7 +89,9 @@ def _remember_before(sender, *, instance, raw=False, **kwargs) -> None:
     tracked = _tracked[sender]
     names = (*tracked.fields, *tracked.secrets)
     before = sender._base_manager.filter(pk=instance.pk).values(*names).first()
-    instance._changelog_before = {name: _plain(value) for name, value in before.items()} if before else None
+    instance._changelog_before = (
+        _labelled(sender, {name: _plain(value) for name, value in before.items()}) if before else None
+    )
 
 
 def _record(tracked: Tracked, instance: models.Model, action: str, changes: dict[str, list]) -> None:

@@ -80,7 +80,7 @@ def test_key_issue_and_revocation_are_actions_and_no_key_material_is_logged(worl
 
 
 def test_memberships_granted_changed_and_removed_are_logged(world, make_user):
-    person = make_user(username="newcomer")
+    make_user(username="newcomer")
     membership = world.client.post(
         "/api/v1/memberships/", {"username": "newcomer", "site": world.site.pk, "role": "viewer"}, format="json"
     ).json()
@@ -89,12 +89,30 @@ def test_memberships_granted_changed_and_removed_are_logged(world, make_user):
 
     entries = log(object_type="membership", object_id=membership["id"])
     assert [(entry.action, entry.changes) for entry in entries] == [
-        ("created", {"user": [None, person.pk], "site": [None, world.site.pk], "role": [None, "viewer"]}),
+        ("created", {"user": [None, "newcomer"], "site": [None, "Gym site"], "role": [None, "viewer"]}),
         ("changed", {"role": ["viewer", "operator"]}),
-        ("deleted", {"user": [person.pk, None], "site": [world.site.pk, None], "role": ["operator", None]}),
-    ]
+        ("deleted", {"user": ["newcomer", None], "site": ["Gym site", None], "role": ["operator", None]}),
+    ]  # who and where by name, not by id: the log reads without lookups
     assert all(entry.actor == world.manager for entry in entries)
     assert not Membership.objects.filter(pk=membership["id"]).exists()
+
+
+def test_a_sensor_moved_to_another_site_is_logged_with_both_sites_names(world):
+    world.sensor.site = world.other
+    world.sensor.save()
+
+    (entry,) = log(object_type="sensor", object_id=world.sensor.pk, action="changed")
+    assert entry.changes == {"site": ["Gym site", "Harbour"]}
+
+
+def test_a_foreign_key_whose_row_is_gone_keeps_its_id(world):
+    from sites.changelog import _labelled
+
+    assert _labelled(Membership, {"user": 987654, "site": world.site.pk, "role": "viewer"}) == {
+        "user": 987654,
+        "site": "Gym site",
+        "role": "viewer",
+    }
 
 
 def test_a_webhook_secret_never_reaches_the_log(world):
