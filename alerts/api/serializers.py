@@ -15,6 +15,8 @@ from alerts.models import (
     Resolution,
 )
 from alerts.policy import allowed_actions
+from detection.api.files import versioned_url
+from detection.models import Detection, RecordingStatus
 from outcry.api.fields import ChoiceField, ModelSerializer, MultipleChoiceField
 from outcry.api.serializers import UserSummarySerializer
 from sites.api.serializers import SiteSummarySerializer, VisibleSiteField
@@ -37,14 +39,18 @@ class EvidenceSerializer(serializers.Serializer):
     audio_deleted_at = serializers.DateTimeField(
         allow_null=True, help_text="When the site's audio retention deleted the audio (the clip is gone; null: kept)."
     )
+    complete = serializers.BooleanField(
+        help_text="False while a live stream's scream is still being recorded or drawn: the clip and spectrogram"
+        " will be replaced by the whole scream's (new URLs)."
+    )
 
 
-def detection_clip_path(detection_id: int) -> str:
-    return reverse("detection-clip", kwargs={"pk": detection_id})
+def detection_clip_path(detection: Detection) -> str:
+    return versioned_url(reverse("detection-clip", kwargs={"pk": detection.pk}), detection.evidence_clip.name)
 
 
-def detection_spectrogram_path(detection_id: int) -> str:
-    return reverse("detection-spectrogram", kwargs={"pk": detection_id})
+def detection_spectrogram_path(detection: Detection) -> str:
+    return versioned_url(reverse("detection-spectrogram", kwargs={"pk": detection.pk}), detection.spectrogram.name)
 
 
 class IncidentSerializer(ModelSerializer):
@@ -108,9 +114,10 @@ class IncidentSerializer(ModelSerializer):
             "recording_id": detection.recording_id,
             "start_s": detection.start_s,
             "end_s": detection.end_s,
-            "clip_url": detection_clip_path(detection.pk) if detection.evidence_clip else None,
-            "spectrogram_url": detection_spectrogram_path(detection.pk) if detection.spectrogram else None,
+            "clip_url": detection_clip_path(detection) if detection.evidence_clip else None,
+            "spectrogram_url": detection_spectrogram_path(detection) if detection.spectrogram else None,
             "audio_deleted_at": detection.recording.audio_deleted_at,
+            "complete": detection.recording.status == RecordingStatus.DONE and bool(detection.spectrogram),
         }
 
 

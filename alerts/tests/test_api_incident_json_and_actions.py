@@ -1,5 +1,7 @@
 """The incident JSON the console depends on, and the workflow through HTTP."""
 
+import hashlib
+
 import pytest
 from django.core.files.base import ContentFile
 
@@ -67,17 +69,53 @@ def test_incident_json_has_the_console_contract(world, client_for):
         "recording_id": detection.recording_id,
         "start_s": detection.start_s,
         "end_s": detection.end_s,
-        "clip_url": f"/api/v1/detections/{detection.pk}/clip/",
-        "spectrogram_url": f"/api/v1/detections/{detection.pk}/spectrogram/",
+        "clip_url": f"/api/v1/detections/{detection.pk}/clip/?v={version(detection.evidence_clip.name)}",
+        "spectrogram_url": f"/api/v1/detections/{detection.pk}/spectrogram/?v={version(detection.spectrogram.name)}",
         "audio_deleted_at": None,
+        "complete": True,
     }
     assert body["allowed_actions"] == ["acknowledge", "assign", "annotate", "hold", "resolve"]
+
+
+def version(stored_name: str) -> str:
+    return hashlib.sha256(stored_name.encode()).hexdigest()[:12]
+
+
+def test_a_replaced_clip_gets_a_new_url_so_no_cache_serves_the_old_one(world, client_for):
+    """A live stream's clip is replaced by the full one once the scream has ended; files are cached
+    for 5 minutes, so the URL must change with the file, and the new URL must serve the new file."""
+    client = client_for(world["operator"])
+    detection = world["incident"].peak_detection
+    detection.evidence_clip.save("clip.wav", ContentFile(b"RIFF-first-part"), save=True)
+    first_url = client.get(f"/api/v1/incidents/{world['incident'].pk}/").json()["evidence"]["clip_url"]
+
+    detection.evidence_clip.save("clip.wav", ContentFile(b"RIFF-whole-scream"), save=True)
+    second_url = client.get(f"/api/v1/incidents/{world['incident'].pk}/").json()["evidence"]["clip_url"]
+
+    assert first_url != second_url
+    assert b"".join(client.get(second_url).streaming_content) == b"RIFF-whole-scream"
+    detection_json = client.get(f"/api/v1/detections/{detection.pk}/").json()
+    assert detection_json["evidence_clip_url"].endswith(second_url)
 
 
 def test_evidence_urls_are_null_until_the_files_exist(world, client_for):
     body = client_for(world["operator"]).get(f"/api/v1/incidents/{world['incident'].pk}/").json()
 
     assert body["evidence"]["clip_url"] is None and body["evidence"]["spectrogram_url"] is None
+    assert body["evidence"]["complete"] is False
+
+
+def test_evidence_of_a_stream_still_recording_is_incomplete(world, client_for):
+    detection = world["incident"].peak_detection
+    detection.evidence_clip.save("clip.wav", ContentFile(b"RIFF"), save=False)
+    detection.spectrogram.save("spec.png", ContentFile(b"PNG"), save=True)
+    detection.recording.status = "processing"  # a live segment is "processing" until the scream has ended
+    detection.recording.save()
+
+    body = client_for(world["operator"]).get(f"/api/v1/incidents/{world['incident'].pk}/").json()
+
+    assert body["evidence"]["clip_url"] and body["evidence"]["spectrogram_url"]
+    assert body["evidence"]["complete"] is False
 
 
 def test_viewers_are_offered_no_actions(world, client_for):

@@ -4,6 +4,7 @@ Local storage streams the file (with single byte ranges, which Safari needs to p
 remote storage (S3) redirects to a short-lived presigned URL (``storage.url()`` signs it).
 """
 
+import hashlib
 import re
 
 from django.core.files.storage import FileSystemStorage, default_storage
@@ -14,6 +15,13 @@ from rest_framework.renderers import BaseRenderer, JSONRenderer
 _RANGE = re.compile(r"^bytes=(\d*)-(\d*)$")
 # A ranged answer carries at most this much; players ask again for the rest.
 MAX_RANGE_BYTES = 4 * 1024 * 1024
+
+
+def versioned_url(url: str, stored_name: str) -> str:
+    """``url?v=…``, naming this version of the stored file. A file that is replaced (a live
+    stream's recording and clip are completed once the scream has ended) gets a new URL, so no cache
+    serves the old one for its max-age, and a page can tell that it changed."""
+    return f"{url}?v={hashlib.sha256(stored_name.encode()).hexdigest()[:12]}"
 
 
 class StoredFileRenderer(BaseRenderer):

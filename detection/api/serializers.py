@@ -3,6 +3,7 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
+from detection.api.files import versioned_url
 from detection.models import Detection, Recording
 from outcry.api.fields import ModelSerializer
 from sites.models import Sensor
@@ -37,8 +38,10 @@ class RecordingUploadSerializer(serializers.Serializer):
     )
 
 
-def _absolute(request, view_name: str, pk: int) -> str:
+def _absolute(request, view_name: str, pk: int, *, stored_name: str = "") -> str:
     url = reverse(view_name, kwargs={"pk": pk})
+    if stored_name:  # a file's URL names the version of the file
+        url = versioned_url(url, stored_name)
     return request.build_absolute_uri(url) if request is not None else url
 
 
@@ -91,7 +94,7 @@ class RecordingSerializer(ModelSerializer):
     def get_file_url(self, recording: Recording) -> str | None:
         if recording.audio_deleted_at is not None:
             return None
-        return _absolute(self.context.get("request"), "recording-file", recording.pk)
+        return _absolute(self.context.get("request"), "recording-file", recording.pk, stored_name=recording.file.name)
 
     def get_detections_url(self, recording: Recording) -> str:
         return _absolute(self.context.get("request"), "recording-detections", recording.pk)
@@ -130,9 +133,13 @@ class DetectionSerializer(ModelSerializer):
     def get_evidence_clip_url(self, detection: Detection) -> str | None:
         if not detection.evidence_clip:
             return None
-        return _absolute(self.context.get("request"), "detection-clip", detection.pk)
+        return _absolute(
+            self.context.get("request"), "detection-clip", detection.pk, stored_name=detection.evidence_clip.name
+        )
 
     def get_spectrogram_url(self, detection: Detection) -> str | None:
         if not detection.spectrogram:
             return None
-        return _absolute(self.context.get("request"), "detection-spectrogram", detection.pk)
+        return _absolute(
+            self.context.get("request"), "detection-spectrogram", detection.pk, stored_name=detection.spectrogram.name
+        )

@@ -200,7 +200,8 @@ def stream_segment_close(
     file_name = _save(recording_upload_to(None, "segment.wav"), content)
     clip, _offset = _clip(samples, start_s=detection.start_s, end_s=end_s)
     clip_name = _save(evidence_clip_upload_to(None, ""), clip)
-    old_names = (recording.file.name, detection.evidence_clip.name)
+    # The spectrogram drawn at the onset shows only the start: it goes, and the whole is drawn again.
+    old_names = (recording.file.name, detection.evidence_clip.name, detection.spectrogram.name)
     try:
         with transaction.atomic():
             Recording.objects.filter(pk=recording_id).update(
@@ -216,6 +217,7 @@ def stream_segment_close(
                 peak_score=max(peak_score, detection.peak_score),
                 mean_score=mean_score,
                 evidence_clip=clip_name,
+                spectrogram="",
             )
             transaction.on_commit(lambda: _delete_quietly(*old_names))
             enqueue(stream_detection_render, detection_id)

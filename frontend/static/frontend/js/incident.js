@@ -80,7 +80,7 @@ function renderEvidence() {
     return;
   }
   const span = `${evidence.start_s?.toFixed(1)}–${evidence.end_s?.toFixed(1)} s`;
-  const key = `${evidence.clip_url}|${evidence.spectrogram_url}`;
+  const key = `${evidence.clip_url}|${evidence.spectrogram_url}|${evidence.complete}`;
   if (evidenceBox.dataset.key === key) return; // keep the player (and its position) as it is
   evidenceBox.dataset.key = key;
   evidenceBox.replaceChildren(
@@ -103,6 +103,7 @@ function renderEvidence() {
       "p.evidence-caption.muted",
       {},
       `Peak detection at ${span} of recording #${evidence.recording_id}. `,
+      evidence.complete ? null : "Still being completed: the whole scream's clip and spectrogram follow. ",
       evidence.clip_url ? el("a", { href: evidence.clip_url, download: `incident-${incident.id}.wav` }, "Download clip") : null,
     ),
   );
@@ -200,6 +201,35 @@ function render() {
   renderEvidence();
   renderFacts();
   renderActions();
+  watchPendingEvidence();
+}
+
+// A live stream's incident arrives while the scream is still being recorded: its clip and
+// spectrogram are replaced by the whole scream's once it has ended (with new URLs). No incident
+// event says so, so while the evidence is incomplete, ask again, less and less often.
+const EVIDENCE_RECHECK_MS = [2000, 3000, 5000, 8000, 15000];
+const EVIDENCE_RECHECK_FOR_MS = 5 * 60 * 1000;
+let evidenceRecheck = null;
+
+function evidencePending() {
+  return incident?.evidence ? !incident.evidence.complete : false;
+}
+
+function watchPendingEvidence() {
+  if (!evidencePending()) {
+    clearTimeout(evidenceRecheck?.timer);
+    evidenceRecheck = null;
+    return;
+  }
+  if (evidenceRecheck?.timer) return; // already scheduled
+  evidenceRecheck ??= { attempt: 0, since: Date.now() };
+  if (Date.now() - evidenceRecheck.since > EVIDENCE_RECHECK_FOR_MS) return; // gave up: a reload still works
+  const delay = EVIDENCE_RECHECK_MS[Math.min(evidenceRecheck.attempt, EVIDENCE_RECHECK_MS.length - 1)];
+  evidenceRecheck.attempt += 1;
+  evidenceRecheck.timer = setTimeout(() => {
+    evidenceRecheck.timer = null;
+    loadIncident();
+  }, delay);
 }
 
 // --- Data --------------------------------------------------------------------------------------
