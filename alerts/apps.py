@@ -14,17 +14,21 @@ class AlertsConfig(AppConfig):
         from alerts.models import NotificationChannel
         from alerts.receivers import (
             hold_audio_of_open_incidents_and_emergencies,
+            raise_incident_priority_for_rescored_detection,
             raise_incidents_for_detections,
             recheck_consoles_after_sign_out,
             recheck_consoles_of_member,
             recheck_consoles_of_user,
         )
-        from detection.signals import audio_retention_holds, detections_stored
+        from detection.signals import audio_retention_holds, detection_rescored, detections_stored
         from outcry.tasking import register_periodic_task
         from sites.changelog import secret_rotated_action, track_changes
         from sites.models import Membership
 
         detections_stored.connect(raise_incidents_for_detections, dispatch_uid="alerts.raise_incidents")
+        detection_rescored.connect(
+            raise_incident_priority_for_rescored_detection, dispatch_uid="alerts.rescored_detections"
+        )
         audio_retention_holds.connect(hold_audio_of_open_incidents_and_emergencies, dispatch_uid="alerts.audio_holds")
         # Open consoles check what they may see again when the answer may have changed.
         post_save.connect(recheck_consoles_of_member, sender=Membership, dispatch_uid="alerts.membership_saved")

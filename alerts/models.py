@@ -101,6 +101,7 @@ class Incident(models.Model):
 class IncidentEventKind(models.TextChoices):
     OPENED = "opened", "Opened"
     DETECTION_ADDED = "detection_added", "Detection added"
+    DETECTION_RESCORED = "detection_rescored", "Detection rescored"
     ACKNOWLEDGED = "acknowledged", "Acknowledged"
     ASSIGNED = "assigned", "Assigned"
     NOTE = "note", "Note"

@@ -6,7 +6,7 @@ from django.db.models import Q
 
 from alerts.broadcast import access_changed_broadcast
 from alerts.models import OPEN_STATUSES, Resolution
-from alerts.services import incident_raise_or_extend
+from alerts.services import incident_detection_rescored, incident_raise_or_extend
 from detection.models import Detection
 
 logger = logging.getLogger(__name__)
@@ -23,6 +23,11 @@ def raise_incidents_for_detections(sender, *, recording, detections, **kwargs) -
             incident_raise_or_extend(detection=detection)
         except Exception:
             logger.exception("detection %s of recording %s: raising its incident failed", detection.pk, recording.pk)
+
+
+def raise_incident_priority_for_rescored_detection(sender, *, detection, **kwargs) -> None:
+    """``detection.signals.detection_rescored``: the incident follows its detection's new peak."""
+    incident_detection_rescored(detection=detection)
 
 
 def hold_audio_of_open_incidents_and_emergencies(sender, *, recordings, **kwargs) -> set[int]:

@@ -150,6 +150,37 @@ def _incident_extend(*, incident: Incident, detection: Detection, threshold: flo
     return incident
 
 
+def incident_detection_rescored(*, detection: Detection) -> Incident | None:
+    """Raise the peak score and priority of the incident holding ``detection``, whose peak rose.
+
+    A live stream's detection raises its incident from the scream's first window over the
+    threshold, often its weakest; once the scream has ended the detection holds its true peak, and
+    the incident's priority must follow it (it never goes down). None when no incident holds the
+    detection (the sensor was silenced, say) or its peak is already as high.
+    """
+    with transaction.atomic():
+        incident = Incident.objects.select_for_update().filter(detections=detection).first()
+        if incident is None or detection.peak_score <= incident.peak_score:
+            return None
+        before = incident.priority
+        incident.peak_score = detection.peak_score
+        incident.peak_detection = detection
+        incident.priority = higher_priority(
+            incident.priority,
+            priority_for_score(score=detection.peak_score, threshold=detection.sensor.effective_threshold),
+        )
+        incident.save(update_fields=["peak_score", "peak_detection", "priority", "updated_at"])
+        raised = f", priority raised from {before} to {incident.priority}" if incident.priority != before else ""
+        event = IncidentEvent.objects.create(
+            incident=incident,
+            kind=IncidentEventKind.DETECTION_RESCORED,
+            text=f"The scream went on: its peak reached {detection.peak_score:.2f}{raised}.",
+            data={"detection_id": detection.pk, "peak_score": detection.peak_score, "priority": incident.priority},
+        )
+        incident_broadcast(incident=incident, event=event)
+    return incident
+
+
 # --- The workflow -------------------------------------------------------------------------------
 
 

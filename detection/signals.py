@@ -10,6 +10,12 @@ when a run stores nothing new (a repeated or redelivered task). It runs in the a
 (``detection.tasks.analyze_recording``). A receiver that raises is logged and does not undo the
 detections or stop other receivers (sent with ``send_robust``).
 
+``detection_rescored``: sent with ``sender=Detection`` and ``detection=`` (the row, its recording,
+sensor and site loaded) when a stored detection's peak score rose afterwards: a live stream's
+detection is stored at the scream's onset, from the first window over the threshold, and completed
+with the whole scream's scores once it has ended. Sent by a task after that change commits
+(``detection.streaming.tasks.stream_detection_rescore``), with ``send_robust``.
+
 ``audio_retention_holds``: sent by the retention purge (``detection.retention``) with
 ``sender=Recording`` and ``recordings=`` (a queryset of recordings whose audio is past its site's
 retention). Each receiver returns the ids among them whose audio must be kept for now (alerts: those
@@ -20,4 +26,5 @@ receiver that raises stops the purge (sent with ``send``): audio is never delete
 from django.dispatch import Signal
 
 detections_stored = Signal()
+detection_rescored = Signal()
 audio_retention_holds = Signal()

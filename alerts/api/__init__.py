@@ -35,13 +35,15 @@ Incident JSON::
      "assignee": {"id", "username"} | null, "resolved_at", "resolved_by": {…} | null,
      "resolution" ("" while unresolved), "resolution_note", "escalation_level",
      "evidence": {"detection_id", "recording_id", "start_s", "end_s",
-                  "clip_url" | null, "spectrogram_url" | null} | null   (the peak detection),
+                  "clip_url" | null, "spectrogram_url" | null, "audio_deleted_at" | null,
+                  "complete"} | null   (the peak detection),
      "updated_at",
      "allowed_actions": ["acknowledge", "assign", "annotate", "hold", "resolve", "reopen"] subset}
 
 Timeline event JSON: {"id", "kind", "actor": {"id", "username"} | null (the system),
 "from_status", "to_status" ("" unless the status changed), "text", "data", "created_at"}; kinds:
-opened, detection_added, acknowledged, assigned, note, held, resolved, reopened, escalated, notified.
+opened, detection_added, detection_rescored (a live scream's peak rose once it had ended), acknowledged,
+assigned, note, held, resolved, reopened, escalated, notified.
 
 Live updates: websocket ``/ws/console/`` (session cookie). On connect:
 ``{"type": "hello", "sites": [{"id", "name", "role"}]}``; then for every change on those sites

@@ -8,7 +8,9 @@ A stream segment is stored in two steps so that the alert does not wait for the 
    so the alerts raise the incident exactly as they do for uploads).
 2. ``stream_segment_close`` when the event has ended and ``POST_ROLL_S`` more audio has arrived
    (or it ran for ``MAX_EVENT_S``): the recording's audio, the detection's span and scores and its
-   evidence are replaced by the complete ones. No second signal: nothing new was detected.
+   evidence are replaced by the complete ones. Nothing new was detected, so ``detections_stored``
+   is not sent again; but when the scream's peak is higher than its onset's, ``detection_rescored``
+   is (from a task), so the incident's score and priority follow the whole scream.
 """
 
 import hashlib
@@ -35,7 +37,7 @@ from detection.models import (
     recording_upload_to,
     spectrogram_upload_to,
 )
-from detection.signals import detections_stored
+from detection.signals import detection_rescored, detections_stored
 from detection.streaming.protocol import CloseCode, ProtocolError
 from detection.streaming.tokens import issuer_may_stream
 from outcry.realtime import broadcast_after_commit
@@ -192,7 +194,7 @@ def stream_segment_close(
     mean_score: float,
 ) -> None:
     """Complete a segment opened by ``stream_segment_open`` with all its audio and final scores."""
-    from detection.streaming.tasks import stream_detection_render
+    from detection.streaming.tasks import stream_detection_render, stream_detection_rescore
 
     recording = Recording.objects.get(pk=recording_id)
     detection = Detection.objects.get(pk=detection_id)
@@ -214,12 +216,14 @@ def stream_segment_close(
             )
             Detection.objects.filter(pk=detection_id).update(
                 end_s=round(max(end_s, detection.start_s), 3),
-                peak_score=max(peak_score, detection.peak_score),
+                peak_score=max(float(peak_score), detection.peak_score),
                 mean_score=mean_score,
                 evidence_clip=clip_name,
                 spectrogram="",
             )
             transaction.on_commit(lambda: _delete_quietly(*old_names))
+            if peak_score > detection.peak_score:  # the incident raised at the onset may deserve more
+                enqueue(stream_detection_rescore, detection_id)
             enqueue(stream_detection_render, detection_id)
     except BaseException:
         _delete_quietly(file_name, clip_name)
@@ -238,6 +242,19 @@ def stream_detection_announce(*, recording_id: int, detection_id: int) -> None:
                 "detections_stored receiver %r failed for stream recording %s",
                 receiver,
                 recording_id,
+                exc_info=(type(response), response, response.__traceback__),
+            )
+
+
+def stream_detection_announce_rescore(*, detection_id: int) -> None:
+    """Send ``detection_rescored`` for a stream detection whose peak rose once the scream had ended."""
+    detection = Detection.objects.select_related("recording", "sensor", "site").get(pk=detection_id)
+    for receiver, response in detection_rescored.send_robust(sender=Detection, detection=detection):
+        if isinstance(response, Exception):
+            logger.error(
+                "detection_rescored receiver %r failed for detection %s",
+                receiver,
+                detection_id,
                 exc_info=(type(response), response, response.__traceback__),
             )
 

@@ -23,6 +23,12 @@ def stream_detection_render(detection_id: int) -> None:
     services.stream_detection_render(detection_id=detection_id)
 
 
+@shared_task(name="detection.streaming.tasks.stream_detection_rescore", acks_late=True)
+def stream_detection_rescore(detection_id: int) -> None:
+    """Tell the alerts that a stream detection's peak rose once its scream had ended."""
+    services.stream_detection_announce_rescore(detection_id=detection_id)
+
+
 @shared_task(name="detection.streaming.tasks.mark_offline_sensors")
 def mark_offline_sensors() -> list[int]:
     """Announce sensors that stopped streaming (periodic, every ``MARK_OFFLINE_EVERY_S``)."""

@@ -87,6 +87,9 @@ def test_the_whole_screams_clip_and_spectrogram_replace_the_first_ones_without_a
     assert whole["clip"] != first["clip"] and whole["spectrogram"] != first["spectrogram"]
     assert _content_type(page, whole["clip"]).startswith("audio/")
     assert _content_type(page, whole["spectrogram"]) == "image/png"
+    # The whole scream peaked at 0.98, over the onset's 0.97: the incident follows it.
+    page.locator("#timeline").get_by_text("The scream went on: its peak reached 0.98.").wait_for(timeout=10_000)
+    assert "98%" in page.locator("#facts").inner_text()
 
 
 def _evidence_urls(page) -> dict:

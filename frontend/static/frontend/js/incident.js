@@ -44,6 +44,7 @@ let openFormAction = null;
 const EVENT_LABELS = {
   opened: "Incident opened",
   detection_added: "Another detection joined",
+  detection_rescored: "The scream went on",
   acknowledged: "Acknowledged",
   assigned: "Assigned",
   note: "Note",
@@ -228,7 +229,7 @@ function watchPendingEvidence() {
   evidenceRecheck.attempt += 1;
   evidenceRecheck.timer = setTimeout(() => {
     evidenceRecheck.timer = null;
-    loadIncident();
+    reload(); // the timeline too: completing the scream may have raised the priority
   }, delay);
 }
 
