@@ -65,21 +65,26 @@ def _plain(value: Any) -> Any:
     return value
 
 
-def _labelled(model: type[models.Model], values: dict[str, Any]) -> dict[str, Any]:
-    """``values`` with each foreign key id replaced by its row's ``str`` (the id if the row is gone)."""
-    labelled = {}
-    for name, value in values.items():
-        field = model._meta.get_field(name)
-        if field.many_to_one and value is not None:
-            target = field.related_model._base_manager.filter(pk=value).first()
-            value = str(target) if target is not None else value
-        labelled[name] = value
-    return labelled
+def _label(model: type[models.Model], name: str, value: Any) -> Any:
+    """A foreign key's id as its row's ``str`` (the id if the row is gone); other values as they are."""
+    field = model._meta.get_field(name)
+    if not field.many_to_one or value is None:
+        return value
+    target = field.related_model._base_manager.filter(pk=value).first()
+    return str(target) if target is not None else value
+
+
+def _labelled_pair(model: type[models.Model], name: str, pair: list) -> list:
+    """[before, after] as what they name. Compared as ids, since two rows may share a name: then
+    the ids are added, or the entry would read as no change."""
+    labels = [_label(model, name, value) for value in pair]
+    if labels[0] == labels[1] and pair[0] != pair[1]:
+        labels = [f"{label} (id {value})" for label, value in zip(labels, pair, strict=True)]
+    return labels
 
 
 def _values(instance: models.Model, names: tuple[str, ...]) -> dict[str, Any]:
-    values = {name: _plain(instance._meta.get_field(name).value_from_object(instance)) for name in names}
-    return _labelled(type(instance), values)
+    return {name: _plain(instance._meta.get_field(name).value_from_object(instance)) for name in names}
 
 
 def _remember_before(sender, *, instance, raw=False, **kwargs) -> None:
@@ -89,12 +94,11 @@ def _remember_before(sender, *, instance, raw=False, **kwargs) -> None:
     tracked = _tracked[sender]
     names = (*tracked.fields, *tracked.secrets)
     before = sender._base_manager.filter(pk=instance.pk).values(*names).first()
-    instance._changelog_before = (
-        _labelled(sender, {name: _plain(value) for name, value in before.items()}) if before else None
-    )
+    instance._changelog_before = {name: _plain(value) for name, value in before.items()} if before else None
 
 
 def _record(tracked: Tracked, instance: models.Model, action: str, changes: dict[str, list]) -> None:
+    changes = {name: _labelled_pair(type(instance), name, pair) for name, pair in changes.items()}
     actor = current_actor()
     site_id = tracked.site_id(instance)
     site_name = instance.name if isinstance(instance, Site) else _site_name(site_id)

@@ -105,14 +105,21 @@ def test_a_sensor_moved_to_another_site_is_logged_with_both_sites_names(world):
     assert entry.changes == {"site": ["Gym site", "Harbour"]}
 
 
-def test_a_foreign_key_whose_row_is_gone_keeps_its_id(world):
-    from sites.changelog import _labelled
+def test_a_sensor_moved_between_two_sites_of_the_same_name_is_still_logged(world, make_site):
+    namesake = make_site("Gym site")  # names need not be unique: changes are compared as ids
+    world.sensor.site = namesake
+    world.sensor.save()
 
-    assert _labelled(Membership, {"user": 987654, "site": world.site.pk, "role": "viewer"}) == {
-        "user": 987654,
-        "site": "Gym site",
-        "role": "viewer",
-    }
+    (entry,) = log(object_type="sensor", object_id=world.sensor.pk, action="changed")
+    assert entry.changes == {"site": [f"Gym site (id {world.site.pk})", f"Gym site (id {namesake.pk})"]}
+
+
+def test_a_foreign_key_whose_row_is_gone_keeps_its_id(world):
+    from sites.changelog import _label
+
+    assert _label(Membership, "user", 987654) == 987654
+    assert _label(Membership, "site", world.site.pk) == "Gym site"
+    assert _label(Membership, "role", "viewer") == "viewer"
 
 
 def test_a_webhook_secret_never_reaches_the_log(world):
