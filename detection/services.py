@@ -36,7 +36,7 @@ from detection.models import (
 )
 from detection.receivers import delete_stored_files
 from detection.selectors import recordings_past_retention
-from detection.signals import audio_retention_holds, detections_stored
+from detection.signals import audio_retention_holds, detections_stored, send_robust_logged
 from outcry.models import User
 from outcry.tasking import enqueue
 from sites.models import Role, Sensor, SiteStatus
@@ -384,16 +384,13 @@ def _save_evidence(
 
 def _send_detections_stored(*, recording_id: int, detections: list[Detection]) -> None:
     recording = Recording.objects.select_related("sensor", "site").get(pk=recording_id)
-    for receiver, response in detections_stored.send_robust(
-        sender=Recording, recording=recording, detections=detections
-    ):
-        if isinstance(response, Exception):
-            logger.error(
-                "detections_stored receiver %r failed for recording %s",
-                receiver,
-                recording_id,
-                exc_info=(type(response), response, response.__traceback__),
-            )
+    send_robust_logged(
+        detections_stored,
+        about=f"recording {recording_id}",
+        sender=Recording,
+        recording=recording,
+        detections=detections,
+    )
 
 
 # --- retention ----------------------------------------------------------------------------------------

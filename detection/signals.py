@@ -23,8 +23,25 @@ of open incidents and confirmed emergencies); the purge skips every id any recei
 receiver that raises stops the purge (sent with ``send``): audio is never deleted on a guess.
 """
 
+import logging
+
 from django.dispatch import Signal
+
+logger = logging.getLogger(__name__)
 
 detections_stored = Signal()
 detection_rescored = Signal()
 audio_retention_holds = Signal()
+
+
+def send_robust_logged(signal: Signal, *, about: str, **kwargs) -> None:
+    """``signal.send_robust(**kwargs)``; each receiver that raised is logged with its traceback,
+    ``about`` saying what it was sent for ("recording 12")."""
+    for receiver, response in signal.send_robust(**kwargs):
+        if isinstance(response, Exception):
+            logger.error(
+                "receiver %r failed for %s",
+                receiver,
+                about,
+                exc_info=(type(response), response, response.__traceback__),
+            )

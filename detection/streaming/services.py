@@ -37,7 +37,7 @@ from detection.models import (
     recording_upload_to,
     spectrogram_upload_to,
 )
-from detection.signals import detection_rescored, detections_stored
+from detection.signals import detection_rescored, detections_stored, send_robust_logged
 from detection.streaming.protocol import CloseCode, ProtocolError
 from detection.streaming.tokens import issuer_may_stream
 from outcry.realtime import broadcast_after_commit
@@ -234,29 +234,19 @@ def stream_detection_announce(*, recording_id: int, detection_id: int) -> None:
     """Send ``detections_stored`` for a new stream detection (alerts raise or extend an incident)."""
     recording = Recording.objects.select_related("sensor", "site").get(pk=recording_id)
     detections = list(Detection.objects.filter(pk=detection_id))
-    for receiver, response in detections_stored.send_robust(
-        sender=Recording, recording=recording, detections=detections
-    ):
-        if isinstance(response, Exception):
-            logger.error(
-                "detections_stored receiver %r failed for stream recording %s",
-                receiver,
-                recording_id,
-                exc_info=(type(response), response, response.__traceback__),
-            )
+    send_robust_logged(
+        detections_stored,
+        about=f"stream recording {recording_id}",
+        sender=Recording,
+        recording=recording,
+        detections=detections,
+    )
 
 
 def stream_detection_announce_rescore(*, detection_id: int) -> None:
     """Send ``detection_rescored`` for a stream detection whose peak rose once the scream had ended."""
     detection = Detection.objects.select_related("recording", "sensor", "site").get(pk=detection_id)
-    for receiver, response in detection_rescored.send_robust(sender=Detection, detection=detection):
-        if isinstance(response, Exception):
-            logger.error(
-                "detection_rescored receiver %r failed for detection %s",
-                receiver,
-                detection_id,
-                exc_info=(type(response), response, response.__traceback__),
-            )
+    send_robust_logged(detection_rescored, about=f"detection {detection_id}", sender=Detection, detection=detection)
 
 
 def stream_detection_render(*, detection_id: int) -> None:
