@@ -209,8 +209,13 @@ class NotificationChannel(models.Model):
             raise ValidationError({"url": "A webhook channel needs a URL."})
 
     def notifies_on(self, reason: str) -> bool:
-        """Whether a delivery for ``reason`` ("new" or "escalation:N") goes to this channel."""
-        return reason.split(":", 1)[0] in self.notify_on
+        """Whether a delivery for ``reason`` ("new", "escalation:N" or "priority:P") goes to this channel.
+
+        A priority rise amends the new-incident announcement (it went out at a live scream's onset,
+        often its weakest moment), so it goes where that announcement went.
+        """
+        kind = reason.split(":", 1)[0]
+        return (NotifyOn.NEW if kind == "priority" else kind) in self.notify_on
 
 
 class DeliveryStatus(models.TextChoices):
@@ -229,7 +234,9 @@ class NotificationDelivery(models.Model):
 
     channel = models.ForeignKey(NotificationChannel, on_delete=models.CASCADE, related_name="deliveries")
     incident = models.ForeignKey(Incident, on_delete=models.CASCADE, related_name="deliveries")
-    reason = models.CharField(max_length=32, help_text='"new" or "escalation:<level>".')
+    reason = models.CharField(
+        max_length=32, help_text='"new", "escalation:<level>" or "priority:<priority it rose to>".'
+    )
     status = models.CharField(max_length=16, choices=DeliveryStatus.choices, default=DeliveryStatus.PENDING)
     attempts = models.PositiveSmallIntegerField(default=0)
     next_attempt_at = models.DateTimeField(

@@ -32,7 +32,7 @@ from alerts.models import (
     IncidentStatus,
     Resolution,
 )
-from alerts.notifications.services import notification_deliveries_create
+from alerts.notifications.services import notification_deliveries_create, notification_deliveries_for_priority_rise
 from alerts.policy import (
     ACTION_FROM_STATUSES,
     Action,
@@ -178,6 +178,12 @@ def incident_detection_rescored(*, detection: Detection) -> Incident | None:
             data={"detection_id": detection.pk, "peak_score": detection.peak_score, "priority": incident.priority},
         )
         incident_broadcast(incident=incident, event=event)
+        if incident.priority != before:
+            # After commit, so a "new" delivery still pending then is sure to be built with the new priority.
+            incident_id = incident.pk
+            transaction.on_commit(
+                lambda: notification_deliveries_for_priority_rise(incident_id=incident_id), robust=True
+            )
     return incident
 
 

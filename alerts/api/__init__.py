@@ -57,9 +57,10 @@ Notification channels (managers of the channel's site only; others see none)
     POST              notification-channels/{id}/rotate-secret/
     {"id", "site", "kind": email|webhook, "name", "enabled", "recipients": [emails] (email),
      "url" (webhook), "notify_on": ["new", "escalation"], "secret" (webhook: only in the response
-     that created or rotated it, else null)}
+     that created or rotated it, else null)}. A channel on "new" also hears when a live incident it
+     announced rises in priority (reason "priority:<p>", webhook type "incident.priority_raised").
     GET notification-deliveries/ (filters: site, channel, incident, status) and …/{id}/: the
     delivery log {"id", "site", "channel": {"id", "name", "kind"}, "incident", "reason" ("new" |
-    "escalation:<n>"), "status": pending|sending|sent|failed, "attempts", "next_attempt_at",
+    "escalation:<n>" | "priority:<p>"), "status": pending|sending|sent|failed, "attempts", "next_attempt_at",
     "response_code", "last_error", "sent_at", …}.
 """

@@ -26,15 +26,26 @@ def incident_page_url(incident: Incident) -> str:
 
 
 def build_message(*, incident: Incident, reason: str, delivery_id: int | None = None) -> Message:
-    """``reason`` is "new" or "escalation:<level>"."""
+    """``reason`` is "new", "escalation:<level>" or "priority:<priority it rose to>"."""
     from alerts.api.serializers import IncidentSerializer  # the same incident JSON as the API and console
 
-    escalation = reason.startswith("escalation")
-    level = reason.split(":", 1)[1] if escalation else None
+    kind, _, detail = reason.partition(":")
     headline = f"{incident.get_priority_display()} incident #{incident.pk} at {incident.site.name}"
-    subject = f"[Outcry] ESCALATION {level}: {headline} not acknowledged" if escalation else f"[Outcry] {headline}"
+    subject, opening, event_type = {
+        "escalation": (
+            f"[Outcry] ESCALATION {detail}: {headline} not acknowledged",
+            f"Still not acknowledged: incident #{incident.pk}.",
+            "incident.escalated",
+        ),
+        "priority": (
+            f"[Outcry] Priority raised: {headline}",
+            f"Priority raised: the scream went on, its peak score reached {incident.peak_score:.2f} and incident "
+            f"#{incident.pk} is now {incident.get_priority_display().lower()}.",
+            "incident.priority_raised",
+        ),
+    }.get(kind, (f"[Outcry] {headline}", f"Scream detected: incident #{incident.pk}.", "incident.new"))
     lines = [
-        f"{'Still not acknowledged' if escalation else 'Scream detected'}: incident #{incident.pk}.",
+        opening,
         "",
         f"Site:      {incident.site.name}",
         f"Sensor:    {incident.sensor.name}" + (f" ({incident.sensor.location})" if incident.sensor.location else ""),
@@ -45,7 +56,7 @@ def build_message(*, incident: Incident, reason: str, delivery_id: int | None = 
         f"Open it:   {incident_page_url(incident)}",
     ]
     payload = {
-        "type": "incident.escalated" if escalation else "incident.new",
+        "type": event_type,
         "reason": reason,
         "delivery_id": delivery_id,
         "incident_page": incident_page_url(incident),

@@ -81,16 +81,22 @@ def notification_channel_delete(*, channel: NotificationChannel) -> None:
 # --- Deliveries ---------------------------------------------------------------------------------
 
 
-def notification_deliveries_create(*, incident: Incident, reason: str) -> list[NotificationDelivery]:
-    """One delivery per enabled channel of the site that announces ``reason``; sent after commit.
+def notification_deliveries_create(
+    *, incident: Incident, reason: str, channel_ids: set[int] | None = None
+) -> list[NotificationDelivery]:
+    """One delivery per enabled channel of the site that announces ``reason`` (of ``channel_ids``
+    only, when given); sent after commit.
 
     ``get_or_create`` on the unique (channel, incident, reason): asking twice creates and sends
     nothing new.
     """
     from alerts.tasks import deliver_notification
 
+    channels = NotificationChannel.objects.filter(site_id=incident.site_id, enabled=True)
+    if channel_ids is not None:
+        channels = channels.filter(pk__in=channel_ids)
     created = []
-    for channel in NotificationChannel.objects.filter(site_id=incident.site_id, enabled=True):
+    for channel in channels:
         if not channel.notifies_on(reason):
             continue
         delivery, is_new = NotificationDelivery.objects.get_or_create(channel=channel, incident=incident, reason=reason)
@@ -98,6 +104,28 @@ def notification_deliveries_create(*, incident: Incident, reason: str) -> list[N
             created.append(delivery)
             enqueue(deliver_notification, delivery.pk)
     return created
+
+
+def notification_deliveries_for_priority_rise(*, incident_id: int) -> list[NotificationDelivery]:
+    """Tell the channels that announced the incident that its priority rose (reason "priority:<p>").
+
+    Called once the rise has committed. Only channels whose "new" delivery has left pending hear of
+    it: a pending one is built when it is sent, so it will carry the new priority itself, and a
+    channel that never announced the incident (made since, or the incident opened before it was
+    enabled) has nothing to amend. One delivery per channel and priority reached, so a scream that
+    goes low → high → critical sends at most two; nothing once the incident is resolved.
+    """
+    incident = Incident.objects.get(pk=incident_id)
+    if not incident.is_open:
+        return []
+    announced = NotificationDelivery.objects.filter(incident=incident, reason="new").exclude(
+        status=DeliveryStatus.PENDING
+    )
+    return notification_deliveries_create(
+        incident=incident,
+        reason=f"priority:{incident.priority}",
+        channel_ids=set(announced.values_list("channel_id", flat=True)),
+    )
 
 
 def notification_delivery_claim(*, delivery_id: int) -> bool:
@@ -186,7 +214,12 @@ def notification_deliveries_due() -> list[int]:
 
 
 def _reason_words(reason: str) -> str:
-    return "the new incident" if reason == "new" else f"escalation step {reason.split(':', 1)[1]}"
+    kind, _, detail = reason.partition(":")
+    if kind == "escalation":
+        return f"escalation step {detail}"
+    if kind == "priority":
+        return f"the priority rising to {detail}"
+    return "the new incident"
 
 
 # --- Escalation email to managers -------------------------------------------------------------
