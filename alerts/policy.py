@@ -4,6 +4,8 @@ No database access here: services and selectors apply these rules, the console w
 ``allowed_actions`` to annotate broadcasts per user, and tests check them directly.
 """
 
+import math
+from dataclasses import dataclass
 from datetime import datetime, time
 from zoneinfo import ZoneInfo
 
@@ -113,3 +115,70 @@ def allowed_actions(*, role: str | None, status: str) -> list[str]:
     if not can_act(role):
         return []
     return [action for action, statuses in ACTION_FROM_STATUSES.items() if status in statuses]
+
+
+# --- Threshold advice from how operators resolved a sensor's incidents ---------------------------
+
+SUGGESTION_MIN_FALSE_ALARMS = 3
+# How far under the lowest real scream (a confirmed emergency or a test) a suggestion stays.
+SUGGESTION_MARGIN = 0.05
+# Without a real scream to show how high they score at this microphone, a suggestion moves this much at most.
+SUGGESTION_BLIND_STEP = 0.10
+SUGGESTION_CEILING = 0.95
+
+
+def _level(threshold: float) -> str:
+    """0.8 → "0.80", 0.645 → "0.645": as precise as the threshold is set."""
+    return f"{threshold:.2f}" if round(threshold, 2) == threshold else f"{threshold:.3f}"
+
+
+@dataclass(frozen=True)
+class ThresholdAdvice:
+    """A threshold that would have raised every real scream of the period and fewer false alarms
+    (``threshold`` None when there is no such change to advise), and why, in words."""
+
+    threshold: float | None
+    false_alarms_avoided: int
+    reason: str
+
+
+def threshold_advice(
+    *, current: float, false_alarm_peaks: list[float], real_scream_peaks: list[float]
+) -> ThresholdAdvice:
+    """The highest threshold, in hundredths, that stays ``SUGGESTION_MARGIN`` under every real scream
+    of the period (confirmed emergencies and tests), when it is above ``current`` and would have
+    dropped at least one false alarm. An incident is raised when its peak score reaches the
+    threshold, so one whose peak is under a threshold would not have been raised at it.
+    """
+    count = len(false_alarm_peaks)
+    if count < SUGGESTION_MIN_FALSE_ALARMS:
+        return ThresholdAdvice(
+            None, 0, f"{count} false alarm{'' if count == 1 else 's'} resolved: too few to advise a change."
+        )
+    if real_scream_peaks:
+        lowest = min(real_scream_peaks)
+        ceiling = lowest - SUGGESTION_MARGIN
+        kept = f"every real scream still raised (the lowest of {len(real_scream_peaks)} scored {lowest:.2f})"
+    else:
+        ceiling = current + SUGGESTION_BLIND_STEP
+        kept = (
+            f"a step of at most {SUGGESTION_BLIND_STEP:.2f}, as no confirmed emergency or test shows how high real "
+            "screams score at this microphone (a test scream, resolved as a test, would)"
+        )
+    highest_false_alarm = max(false_alarm_peaks)
+    target = math.floor(round(min(ceiling, SUGGESTION_CEILING, highest_false_alarm + 0.01) * 100, 6)) / 100
+    avoided = sum(peak < target for peak in false_alarm_peaks)
+    if highest_false_alarm < current:
+        return ThresholdAdvice(None, 0, f"Keep {_level(current)}: every false alarm of the period scored under it.")
+    if target <= current or not avoided:
+        if real_scream_peaks and ceiling <= current:
+            why = f"a real scream scored {min(real_scream_peaks):.2f}, and a higher threshold could miss one like it"
+        else:
+            why = f"the false alarms scored too high (the lowest {min(false_alarm_peaks):.2f}) to drop safely"
+        return ThresholdAdvice(None, 0, f"Keep {_level(current)}: {why}.")
+    return ThresholdAdvice(
+        target,
+        avoided,
+        f"At {_level(target)} instead of {_level(current)}, {avoided} of {count} false alarms would not have been "
+        f"raised, with {kept}.",
+    )

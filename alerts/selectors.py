@@ -1,14 +1,23 @@
 """Reads of incidents, always scoped to the sites the asking user may see (sites.selectors)."""
 
+from collections import Counter
 from datetime import datetime
 
 from django.db.models import QuerySet
 
-from alerts.models import Incident, IncidentEvent, IncidentStatus, NotificationChannel, NotificationDelivery
+from alerts.models import (
+    Incident,
+    IncidentEvent,
+    IncidentStatus,
+    NotificationChannel,
+    NotificationDelivery,
+    Resolution,
+)
+from alerts.policy import threshold_advice
 from outcry.models import User
 from outcry.permissions import user_is_platform_admin
 from sites.models import Membership, Role, Site
-from sites.selectors import scope_to_user_sites
+from sites.selectors import scope_to_user_sites, sensor_list
 
 INCIDENT_RELATED = ("site", "sensor", "acknowledged_by", "assignee", "resolved_by", "peak_detection__recording")
 
@@ -84,3 +93,49 @@ def console_sites(*, user: User) -> list[dict]:
         return [{"id": site.pk, "name": site.name, "role": Role.MANAGER.value} for site in sites]
     memberships = Membership.objects.filter(user=user).select_related("site").order_by("site__name", "site_id")
     return [{"id": m.site_id, "name": m.site.name, "role": m.role} for m in memberships]
+
+
+def sensor_alarm_review(
+    *, user: User, since: datetime, until: datetime, site_id: int | None = None, sensor_id: int | None = None
+) -> list[dict]:
+    """How each sensor the user may see fared from ``since`` to ``until``: its incidents by outcome and
+    a threshold advice (``alerts.policy.threshold_advice``) drawn from how operators resolved them.
+
+    Incidents count by when they were opened. Real screams are those resolved as a confirmed
+    emergency or a test. Sensors with the most false alarms come first.
+    """
+    sensors = sensor_list(user=user).order_by("site__name", "name", "id")
+    if site_id is not None:
+        sensors = sensors.filter(site_id=site_id)
+    if sensor_id is not None:
+        sensors = sensors.filter(pk=sensor_id)
+    sensors = list(sensors)
+    incidents = Incident.objects.filter(
+        sensor__in=[sensor.pk for sensor in sensors], opened_at__gte=since, opened_at__lt=until
+    ).values_list("sensor_id", "status", "resolution", "peak_score")
+    by_sensor: dict[int, list[tuple[str, str, float]]] = {sensor.pk: [] for sensor in sensors}
+    for sensor_pk, status, resolution, peak_score in incidents:
+        by_sensor[sensor_pk].append((status, resolution, peak_score))
+    review = []
+    for sensor in sensors:
+        rows = by_sensor[sensor.pk]
+        resolved = Counter(resolution for status, resolution, _ in rows if status == IncidentStatus.RESOLVED)
+        false_alarms = [peak for status, resolution, peak in rows if resolution == Resolution.FALSE_ALARM]
+        real_screams = [
+            peak for _, resolution, peak in rows if resolution in (Resolution.CONFIRMED_EMERGENCY, Resolution.TEST)
+        ]
+        threshold = sensor.effective_threshold
+        review.append(
+            {
+                "sensor": sensor,
+                "threshold": threshold,
+                "threshold_is_override": sensor.threshold_override is not None,
+                "incidents": len(rows),
+                "open": sum(status != IncidentStatus.RESOLVED for status, _, _ in rows),
+                "resolved": {choice: resolved.get(choice, 0) for choice in Resolution.values},
+                "advice": threshold_advice(
+                    current=threshold, false_alarm_peaks=false_alarms, real_scream_peaks=real_screams
+                ),
+            }
+        )
+    return sorted(review, key=lambda row: -row["resolved"][Resolution.FALSE_ALARM])

@@ -260,3 +260,41 @@ class NotificationDeliverySerializer(ModelSerializer):
     )
     def get_channel(self, delivery: NotificationDelivery) -> dict:
         return {"id": delivery.channel_id, "name": delivery.channel.name, "kind": delivery.channel.kind}
+
+
+# --- Alarm review -------------------------------------------------------------------------------
+
+
+class AlarmReviewQuerySerializer(serializers.Serializer):
+    days = serializers.IntegerField(
+        min_value=1, max_value=366, default=30, help_text="The period: incidents opened in the last N days (1-366)."
+    )
+    site = serializers.IntegerField(required=False, help_text="Only this site's sensors (a site id).")
+    sensor = serializers.IntegerField(required=False, help_text="Only this sensor (a sensor id).")
+
+
+class ThresholdAdviceSerializer(serializers.Serializer):
+    threshold = serializers.FloatField(
+        allow_null=True, help_text="The threshold advised; null: keep the present one (reason says why)."
+    )
+    false_alarms_avoided = serializers.IntegerField(help_text="False alarms of the period it would not have raised.")
+    reason = serializers.CharField()
+
+
+class SensorAlarmReviewSerializer(serializers.Serializer):
+    sensor = SensorSummarySerializer()
+    site = SiteSummarySerializer(source="sensor.site")
+    threshold = serializers.FloatField(help_text="The sensor's threshold now (its override, else its site's).")
+    threshold_is_override = serializers.BooleanField()
+    incidents = serializers.IntegerField(help_text="Incidents opened in the period.")
+    open = serializers.IntegerField(help_text="Of those, not yet resolved.")
+    resolved = serializers.DictField(
+        child=serializers.IntegerField(), help_text="Resolved incidents by resolution: " + ", ".join(Resolution.values)
+    )
+    advice = ThresholdAdviceSerializer()
+
+
+class AlarmReviewSerializer(serializers.Serializer):
+    since = serializers.DateTimeField()
+    until = serializers.DateTimeField()
+    sensors = SensorAlarmReviewSerializer(many=True, help_text="Most false alarms first.")

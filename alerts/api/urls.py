@@ -4,6 +4,7 @@ from django.urls import path
 from rest_framework.routers import SimpleRouter
 
 from alerts.api.views import (
+    AlarmReviewView,
     IncidentCsvExportView,
     IncidentViewSet,
     NotificationChannelViewSet,
@@ -17,6 +18,7 @@ router.register("notification-deliveries", NotificationDeliveryViewSet, basename
 
 urlpatterns = [
     path("incidents/export.csv", IncidentCsvExportView.as_view(), name="incident-export"),  # before incidents/{id}/
+    path("alarm-review/", AlarmReviewView.as_view(), name="alarm-review"),
     *router.urls,
 ]
 
@@ -26,4 +28,5 @@ root_endpoints = {
     "incidents/export.csv": "incident-export",
     "notification-channels": "notificationchannel-list",
     "notification-deliveries": "notificationdelivery-list",
+    "alarm-review": "alarm-review",
 }

@@ -1,7 +1,7 @@
 import csv
 import json
 from collections.abc import Iterator
-from datetime import UTC
+from datetime import UTC, timedelta
 
 from django.db.models import Case, IntegerField, QuerySet, Value, When
 from django.http import StreamingHttpResponse
@@ -14,6 +14,8 @@ from rest_framework.response import Response
 
 from alerts.api.filters import IncidentFilterSet, NotificationDeliveryFilterSet
 from alerts.api.serializers import (
+    AlarmReviewQuerySerializer,
+    AlarmReviewSerializer,
     AssignSerializer,
     IncidentEventSerializer,
     IncidentWithActionsSerializer,
@@ -36,6 +38,7 @@ from alerts.selectors import (
     incident_timeline,
     notification_channel_list,
     notification_delivery_list,
+    sensor_alarm_review,
     site_roles,
 )
 from alerts.services import (
@@ -357,3 +360,32 @@ class NotificationDeliveryViewSet(viewsets.ReadOnlyModelViewSet):
 
     def get_queryset(self) -> QuerySet[NotificationDelivery]:
         return notification_delivery_list(user=self.request.user)
+
+
+class AlarmReviewView(generics.GenericAPIView):
+    """How each of your sensors fared over the last ``days``: incidents by how operators resolved them,
+    and a threshold advice drawn from it (``alerts.policy.threshold_advice``): the highest threshold
+    that would still have raised every confirmed emergency and test, when it would have dropped false
+    alarms. Every member of a site reads its sensors; only managers change thresholds."""
+
+    pagination_class = None
+    filter_backends = []
+
+    @extend_schema(
+        operation_id="alarm_review",
+        parameters=[AlarmReviewQuerySerializer],
+        responses={200: AlarmReviewSerializer, 400: ERRORS[400]},
+    )
+    def get(self, request):
+        query = AlarmReviewQuerySerializer(data=request.query_params)
+        query.is_valid(raise_exception=True)
+        until = timezone.now()
+        since = until - timedelta(days=query.validated_data["days"])
+        sensors = sensor_alarm_review(
+            user=request.user,
+            since=since,
+            until=until,
+            site_id=query.validated_data.get("site"),
+            sensor_id=query.validated_data.get("sensor"),
+        )
+        return Response(AlarmReviewSerializer({"since": since, "until": until, "sensors": sensors}).data)
