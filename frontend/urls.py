@@ -22,6 +22,7 @@ urlpatterns = [
     path("incidents/<int:incident_id>/", views.IncidentPage.as_view(), name="incident-page"),
     path("history/", views.HistoryPage.as_view(), name="history"),
     path("changes/", views.ChangesPage.as_view(), name="changes"),
+    path("review/", views.ReviewPage.as_view(), name="review"),
     path("upload/", views.UploadPage.as_view(), name="upload"),
     path("microphone/", MicrophonePage.as_view(), name="microphone"),
 ]

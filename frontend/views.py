@@ -72,6 +72,13 @@ class ChangesPage(ShellPage):
     page_name = "changes"
 
 
+class ReviewPage(ShellPage):
+    """Each microphone's incidents by outcome, with threshold advice (reads /api/v1/alarm-review/)."""
+
+    template_name = "frontend/review.html"
+    page_name = "review"
+
+
 class UploadPage(ShellPage):
     template_name = "frontend/upload.html"
     page_name = "upload"

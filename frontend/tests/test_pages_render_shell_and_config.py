@@ -56,6 +56,7 @@ def test_nav_offers_upload_microphone_and_changes_only_to_roles_that_can_use_the
 
     assert ('href="/upload/"' in html, 'href="/microphone/"' in html) == (upload, microphone)
     assert ('href="/changes/"' in html) == microphone  # the change log is the managers' too
+    assert 'href="/review/"' in html  # every member reads the alarm review; managers also apply it
 
 
 def test_incident_page_carries_the_incident_id(client, make_user):

@@ -1,6 +1,6 @@
 import pytest
 
-PAGES = ["/", "/incidents/1/", "/history/", "/upload/"]
+PAGES = ["/", "/incidents/1/", "/history/", "/review/", "/changes/", "/upload/", "/microphone/"]
 
 
 @pytest.mark.django_db

@@ -1,7 +1,7 @@
 // Configuration changes: the change log of the sites the user manages, newest first, filtered by
 // site and kind of object, paginated. Reads /api/v1/config-changes/ (managers and admins only).
 
-import { api, el, formatDateTime, registerShortcuts, setPageLink, submitFiltersAsQuery } from "./common.js";
+import { api, el, fillTable, formatDateTime, registerShortcuts, setPageLink, submitFiltersAsQuery } from "./common.js";
 
 const PAGE_SIZE = 50;
 const ACTION_LABELS = {
@@ -68,7 +68,7 @@ async function load() {
     const field = form.elements.namedItem(name);
     if (field && query.get(name)) field.value = query.get(name);
   }
-  try {
+  await fillTable(rows, errorBanner, async () => {
     const data = await api("/api/v1/config-changes/", { params: { ...filters, page: pageNumber, page_size: PAGE_SIZE } });
     renderRows(data.results || []);
     const first = data.count ? (pageNumber - 1) * PAGE_SIZE + 1 : 0;
@@ -76,13 +76,7 @@ async function load() {
     summary.textContent = data.count ? `${first}–${last} of ${data.count} changes` : "";
     setPageLink(previousLink, query, pageNumber - 1, Boolean(data.previous));
     setPageLink(nextLink, query, pageNumber + 1, Boolean(data.next));
-  } catch (error) {
-    errorBanner.textContent = error.message;
-    errorBanner.hidden = false;
-    rows.replaceChildren();
-  } finally {
-    rows.setAttribute("aria-busy", "false");
-  }
+  });
 }
 
 submitFiltersAsQuery(form);

@@ -184,6 +184,20 @@ export function submitFiltersAsQuery(form) {
   });
 }
 
+/** Run ``fill`` (which fetches and renders a table's rows); on failure, empty the rows and say why in the banner. */
+export async function fillTable(rows, errorBanner, fill) {
+  try {
+    await fill();
+    errorBanner.hidden = true;
+  } catch (error) {
+    errorBanner.textContent = error.message;
+    errorBanner.hidden = false;
+    rows.replaceChildren();
+  } finally {
+    rows.setAttribute("aria-busy", "false");
+  }
+}
+
 /** Point a pager ``link`` at ``page`` of the current query, or disable it. */
 export function setPageLink(link, query, page, enabled) {
   if (!enabled) {
