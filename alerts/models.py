@@ -245,6 +245,13 @@ class NotificationDelivery(models.Model):
     response_code = models.PositiveSmallIntegerField(null=True, blank=True)
     last_error = models.TextField(blank=True)
     sent_at = models.DateTimeField(null=True, blank=True)
+    announced_priority = models.CharField(
+        max_length=16,
+        choices=IncidentPriority.choices,
+        blank=True,
+        default="",
+        help_text="The incident's priority in the message that was sent (blank until sent).",
+    )
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 

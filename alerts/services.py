@@ -120,6 +120,7 @@ def _incident_open(*, sensor: Sensor, detection: Detection) -> Incident:
 
 
 def _incident_extend(*, incident: Incident, detection: Detection, threshold: float) -> Incident:
+    before = incident.priority
     incident.detections.add(detection)
     incident.detection_count = F("detection_count") + 1
     incident.last_detection_at = max(incident.last_detection_at, detection.occurred_at)
@@ -143,11 +144,27 @@ def _incident_extend(*, incident: Incident, detection: Detection, threshold: flo
     event = IncidentEvent.objects.create(
         incident=incident,
         kind=IncidentEventKind.DETECTION_ADDED,
-        text=f"Another detection ({detection.peak_score:.2f}); {incident.detection_count} in all.",
+        text=f"Another detection ({detection.peak_score:.2f}); {incident.detection_count} in all"
+        + _priority_raised_words(before, incident.priority)
+        + ".",
         data={"detection_id": detection.pk, "peak_score": detection.peak_score, "priority": incident.priority},
     )
     incident_broadcast(incident=incident, event=event)
+    _announce_priority_rise(incident=incident, before=before)
     return incident
+
+
+def _priority_raised_words(before: str, after: str) -> str:
+    return f", priority raised from {before} to {after}" if after != before else ""
+
+
+def _announce_priority_rise(*, incident: Incident, before: str) -> None:
+    """Once committed, tell the channels that announced the incident that its priority rose (if it did)."""
+    if incident.priority == before:
+        return
+    # After commit, so a "new" delivery still pending then is sure to be built with the new priority.
+    incident_id = incident.pk
+    transaction.on_commit(lambda: notification_deliveries_for_priority_rise(incident_id=incident_id), robust=True)
 
 
 def incident_detection_rescored(*, detection: Detection) -> Incident | None:
@@ -170,7 +187,7 @@ def incident_detection_rescored(*, detection: Detection) -> Incident | None:
             priority_for_score(score=detection.peak_score, threshold=detection.sensor.effective_threshold),
         )
         incident.save(update_fields=["peak_score", "peak_detection", "priority", "updated_at"])
-        raised = f", priority raised from {before} to {incident.priority}" if incident.priority != before else ""
+        raised = _priority_raised_words(before, incident.priority)
         event = IncidentEvent.objects.create(
             incident=incident,
             kind=IncidentEventKind.DETECTION_RESCORED,
@@ -178,12 +195,7 @@ def incident_detection_rescored(*, detection: Detection) -> Incident | None:
             data={"detection_id": detection.pk, "peak_score": detection.peak_score, "priority": incident.priority},
         )
         incident_broadcast(incident=incident, event=event)
-        if incident.priority != before:
-            # After commit, so a "new" delivery still pending then is sure to be built with the new priority.
-            incident_id = incident.pk
-            transaction.on_commit(
-                lambda: notification_deliveries_for_priority_rise(incident_id=incident_id), robust=True
-            )
+        _announce_priority_rise(incident=incident, before=before)
     return incident
 
 

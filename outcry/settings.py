@@ -280,6 +280,7 @@ SPECTACULAR_SETTINGS = {
         "SensorStatusEnum": "sites.models.SensorStatus",
         "SensorKindEnum": "sites.models.SensorKind",
         "IncidentStatusEnum": "alerts.models.IncidentStatus",
+        "IncidentPriorityEnum": "alerts.models.IncidentPriority",
         "RecordingStatusEnum": "detection.models.RecordingStatus",
     },
 }

@@ -62,5 +62,5 @@ Notification channels (managers of the channel's site only; others see none)
     GET notification-deliveries/ (filters: site, channel, incident, status) and …/{id}/: the
     delivery log {"id", "site", "channel": {"id", "name", "kind"}, "incident", "reason" ("new" |
     "escalation:<n>" | "priority:<p>"), "status": pending|sending|sent|failed, "attempts", "next_attempt_at",
-    "response_code", "last_error", "sent_at", …}.
+    "response_code", "last_error", "sent_at", "announced_priority" (the priority the message said), …}.
 """

@@ -247,6 +247,7 @@ class NotificationDeliverySerializer(ModelSerializer):
             "response_code",
             "last_error",
             "sent_at",
+            "announced_priority",
             "created_at",
             "updated_at",
         ]

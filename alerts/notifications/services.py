@@ -112,19 +112,21 @@ def notification_deliveries_for_priority_rise(*, incident_id: int) -> list[Notif
     Called once the rise has committed. Only channels whose "new" delivery has left pending hear of
     it: a pending one is built when it is sent, so it will carry the new priority itself, and a
     channel that never announced the incident (made since, or the incident opened before it was
-    enabled) has nothing to amend. One delivery per channel and priority reached, so a scream that
-    goes low → high → critical sends at most two; nothing once the incident is resolved.
+    enabled) has nothing to amend. A channel already sent a message at this priority (the new
+    incident's, sent after the rise) is skipped too. One delivery per channel and priority reached,
+    so a scream that goes low → high → critical sends at most two; nothing once it is resolved.
     """
     incident = Incident.objects.get(pk=incident_id)
     if not incident.is_open:
         return []
-    announced = NotificationDelivery.objects.filter(incident=incident, reason="new").exclude(
-        status=DeliveryStatus.PENDING
-    )
+    deliveries = NotificationDelivery.objects.filter(incident=incident)
+    announced = deliveries.filter(reason="new").exclude(status=DeliveryStatus.PENDING)
+    told_already = deliveries.filter(status=DeliveryStatus.SENT, announced_priority=incident.priority)
     return notification_deliveries_create(
         incident=incident,
         reason=f"priority:{incident.priority}",
-        channel_ids=set(announced.values_list("channel_id", flat=True)),
+        channel_ids=set(announced.values_list("channel_id", flat=True))
+        - set(told_already.values_list("channel_id", flat=True)),
     )
 
 
@@ -166,7 +168,12 @@ def notification_delivery_send(*, delivery_id: int) -> str | None:
         return _delivery_failed(delivery=delivery, error=f"{type(error).__name__}: {error}", response_code=None)
     now = timezone.now()
     NotificationDelivery.objects.filter(pk=delivery.pk, status=DeliveryStatus.SENDING).update(
-        status=DeliveryStatus.SENT, sent_at=now, response_code=response_code, last_error="", updated_at=now
+        status=DeliveryStatus.SENT,
+        sent_at=now,
+        response_code=response_code,
+        last_error="",
+        announced_priority=incident.priority,
+        updated_at=now,
     )
     logger.info("delivery %s sent on %s (%s)", delivery.pk, channel, response_code)
     incident_log_notification(

@@ -1,15 +1,19 @@
 """A live incident is announced at the scream's onset, often its weakest window, so the email or
-webhook said "low". When the whole scream turns out critical, the channels that announced it hear
-so ("priority:<p>" deliveries, `incident.priority_raised`), once per priority reached; a channel
-whose announcement has not gone out yet sends the new priority in it instead."""
+webhook said "low". When the whole scream turns out critical, or a louder scream joins the open
+incident, the channels that announced it hear so ("priority:<p>" deliveries,
+`incident.priority_raised`), once per priority reached; a channel whose announcement has not gone
+out yet sends the new priority in it instead."""
+
+from datetime import timedelta
 
 import pytest
+from django.db import transaction
 
 from alerts import notifications
 from alerts.models import Incident, IncidentStatus, NotificationDelivery
 from alerts.notifications.message import build_message
 from alerts.notifications.services import notification_channel_create, notification_delivery_send
-from alerts.services import incident_detection_rescored
+from alerts.services import incident_detection_rescored, incident_raise_or_extend
 from alerts.tests.test_live_scream_that_grows_raises_its_incident_priority import close_segment, open_segment
 
 pytestmark = pytest.mark.django_db
@@ -64,6 +68,10 @@ def test_a_live_scream_that_turns_critical_is_announced_again(
         f"Priority raised: the scream went on, its peak score reached 0.97 and incident #{incident.pk} is now critical."
     )
     assert message.payload["reason"] == "priority:critical"
+    assert dict(NotificationDelivery.objects.filter(incident=incident).values_list("reason", "announced_priority")) == {
+        "new": "low",
+        "priority:critical": "critical",
+    }
     assert incident.events.filter(kind="notified").values_list("text", flat=True).last() == (
         "Notified Pager (webhook) of the priority rising to critical."
     )
@@ -140,3 +148,38 @@ def test_the_message_of_a_priority_rise(make_incident, sensor):
     assert "Priority:  High (peak score 0.90)" in message.text
     assert message.payload["type"] == "incident.priority_raised"
     assert message.payload["delivery_id"] == 7
+
+
+def test_a_louder_scream_joining_the_open_incident_is_announced(
+    sensor, make_incident, make_detection, sent, inline_tasks, django_capture_on_commit_callbacks
+):
+    webhook(sensor.site, "Pager", ["new"])
+    with django_capture_on_commit_callbacks(execute=True):
+        incident = make_incident(sensor, peak_score=0.55)
+    louder = make_detection(sensor, peak_score=0.97, occurred_at=incident.last_detection_at + timedelta(seconds=20))
+    with django_capture_on_commit_callbacks(execute=True):
+        assert incident_raise_or_extend(detection=louder) == incident
+
+    assert [(message.payload["reason"], message.payload["incident"]["priority"]) for _, message in sent] == [
+        ("new", "low"),
+        ("priority:critical", "critical"),
+    ]
+    assert incident.events.filter(kind="detection_added").get().text == (
+        "Another detection (0.97); 2 in all, priority raised from low to critical."
+    )
+
+
+def test_detections_raised_together_are_announced_once_with_their_priority(
+    sensor, make_detection, sent, inline_tasks, django_capture_on_commit_callbacks
+):
+    """An upload's detections raise and extend the incident in one transaction: one message, at the end's priority."""
+    webhook(sensor.site, "Pager", ["new"])
+    first = make_detection(sensor, peak_score=0.55)
+    second = make_detection(sensor, peak_score=0.97, occurred_at=first.occurred_at + timedelta(seconds=5))
+    with django_capture_on_commit_callbacks(execute=True), transaction.atomic():
+        incident_raise_or_extend(detection=first)
+        incident_raise_or_extend(detection=second)
+
+    assert [(message.payload["reason"], message.payload["incident"]["priority"]) for _, message in sent] == [
+        ("new", "critical"),
+    ]
