@@ -1,5 +1,7 @@
 """Celery tasks of alerts: thin wrappers around services (see outcry.tasking for how they run)."""
 
+import logging
+
 from celery import shared_task
 from django.utils import timezone
 
@@ -8,6 +10,8 @@ from alerts.notifications.services import escalation_email_send, notification_de
 from alerts.selectors import incidents_awaiting_acknowledgement
 from alerts.services import incident_escalate, incident_escalation_due
 from outcry.tasking import enqueue
+
+logger = logging.getLogger(__name__)
 
 
 @shared_task(name="alerts.tasks.deliver_notification")
@@ -31,8 +35,11 @@ def escalate_unacknowledged() -> int:
     now = timezone.now()
     escalated = 0
     for incident in incidents_awaiting_acknowledgement():
-        if incident_escalation_due(incident=incident, now=now) and incident_escalate(incident=incident):
-            escalated += 1
+        try:
+            if incident_escalation_due(incident=incident, now=now) and incident_escalate(incident=incident):
+                escalated += 1
+        except Exception:  # one incident's failure must not hold back every other site's escalations
+            logger.exception("escalating incident %s failed", incident.pk)
     return escalated
 
 

@@ -39,6 +39,9 @@ def validate_active_hours(value) -> None:
 
 
 MAX_AUDIO_RETENTION_DAYS = 3650
+# Longer would be a mistake (and timedelta overflows far beyond): a day either way.
+MAX_COOLDOWN_S = 24 * 3600
+MAX_ACK_TIMEOUT_S = 24 * 3600
 
 
 class SiteStatus(models.TextChoices):
@@ -63,12 +66,14 @@ class Site(models.Model):
     default_cooldown_s = models.PositiveIntegerField(
         "default cooldown (s)",
         default=60,
-        help_text="A detection this soon after an open incident's last one joins it.",
+        validators=[MaxValueValidator(MAX_COOLDOWN_S)],
+        help_text="A detection this soon after an open incident's last one joins it (at most a day).",
     )
     ack_timeout_s = models.PositiveIntegerField(
         "acknowledgement timeout (s)",
         default=300,
-        help_text="An incident still new after this long escalates to the site's managers.",
+        validators=[MaxValueValidator(MAX_ACK_TIMEOUT_S)],
+        help_text="An incident still new after this long escalates to the site's managers (0: never; at most a day).",
     )
     keep_stream_audio = models.BooleanField(
         default=False, help_text="Keep continuous stream audio (off: only segments around detections)."
@@ -121,7 +126,9 @@ class Sensor(models.Model):
     threshold_override = models.FloatField(
         null=True, blank=True, validators=[MinValueValidator(0.0), MaxValueValidator(1.0)]
     )
-    cooldown_override_s = models.PositiveIntegerField("cooldown override (s)", null=True, blank=True)
+    cooldown_override_s = models.PositiveIntegerField(
+        "cooldown override (s)", null=True, blank=True, validators=[MaxValueValidator(MAX_COOLDOWN_S)]
+    )
     silenced_until = models.DateTimeField(null=True, blank=True)
     # [{"days": [0..6] (Monday=0), "start": "HH:MM", "end": "HH:MM"}, ...] in the site's time zone;
     # empty = always active. A range whose end is before its start runs past midnight.
