@@ -7,6 +7,7 @@ from django.conf import settings
 from django.db.models import Q, QuerySet
 from django.utils import timezone
 
+from outcry.api.filters import IdFilter
 from sites.models import (
     ChangeAction,
     ConfigChange,
@@ -31,7 +32,7 @@ class SiteFilterSet(django_filters.FilterSet):
 # Foreign keys filter by plain id (not a choice of every row) so that asking for a site you cannot
 # see answers an empty list, exactly like a site that does not exist.
 class SensorFilterSet(django_filters.FilterSet):
-    site = django_filters.NumberFilter(field_name="site_id")
+    site = IdFilter(field_name="site_id")
     kind = django_filters.ChoiceFilter(choices=SensorKind.choices)
     status = django_filters.ChoiceFilter(choices=SensorStatus.choices, method="filter_status")
 
@@ -49,8 +50,8 @@ class SensorFilterSet(django_filters.FilterSet):
 
 
 class MembershipFilterSet(django_filters.FilterSet):
-    site = django_filters.NumberFilter(field_name="site_id")
-    user = django_filters.NumberFilter(field_name="user_id")
+    site = IdFilter(field_name="site_id")
+    user = IdFilter(field_name="user_id")
     role = django_filters.ChoiceFilter(choices=Role.choices)
 
     class Meta:
@@ -59,13 +60,13 @@ class MembershipFilterSet(django_filters.FilterSet):
 
 
 class ConfigChangeFilterSet(django_filters.FilterSet):
-    site = django_filters.NumberFilter(field_name="site_id")
-    actor = django_filters.NumberFilter(field_name="actor_id")
+    site = IdFilter(field_name="site_id")
+    actor = IdFilter(field_name="actor_id")
     action = django_filters.ChoiceFilter(choices=ChangeAction.choices)
     object_type = django_filters.ChoiceFilter(
         choices=[(kind, kind) for kind in ("site", "sensor", "membership", "notification channel")]
     )
-    object_id = django_filters.NumberFilter()
+    object_id = IdFilter()
     after = django_filters.IsoDateTimeFilter(field_name="created_at", lookup_expr="gte")
     before = django_filters.IsoDateTimeFilter(field_name="created_at", lookup_expr="lt")
 

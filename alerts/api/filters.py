@@ -5,6 +5,7 @@ from django.db.models import QuerySet
 
 from alerts.models import DeliveryStatus, Incident, IncidentPriority, IncidentStatus, NotificationDelivery
 from alerts.selectors import incident_filter
+from outcry.api.filters import IdFilter
 
 
 class CommaMultipleChoiceFilter(django_filters.MultipleChoiceFilter):
@@ -18,8 +19,8 @@ class CommaMultipleChoiceFilter(django_filters.MultipleChoiceFilter):
 class IncidentFilterSet(django_filters.FilterSet):
     """Filtering is done by ``alerts.selectors.incident_filter``; this declares and validates it."""
 
-    site = django_filters.NumberFilter(help_text="A site id.")
-    sensor = django_filters.NumberFilter(help_text="A sensor id.")
+    site = IdFilter(help_text="A site id.")
+    sensor = IdFilter(help_text="A sensor id.")
     status = CommaMultipleChoiceFilter(choices=IncidentStatus.choices)
     priority = CommaMultipleChoiceFilter(choices=IncidentPriority.choices)
     opened_after = django_filters.IsoDateTimeFilter(help_text="Opened at or after (ISO 8601).")
@@ -43,9 +44,9 @@ class IncidentFilterSet(django_filters.FilterSet):
 
 
 class NotificationDeliveryFilterSet(django_filters.FilterSet):
-    site = django_filters.NumberFilter(field_name="channel__site_id", help_text="A site id.")
-    channel = django_filters.NumberFilter(field_name="channel_id", help_text="A channel id.")
-    incident = django_filters.NumberFilter(field_name="incident_id", help_text="An incident id.")
+    site = IdFilter(field_name="channel__site_id", help_text="A site id.")
+    channel = IdFilter(field_name="channel_id", help_text="A channel id.")
+    incident = IdFilter(field_name="incident_id", help_text="An incident id.")
     status = django_filters.ChoiceFilter(choices=DeliveryStatus.choices)
 
     class Meta:

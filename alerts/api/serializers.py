@@ -18,6 +18,7 @@ from alerts.policy import allowed_actions
 from detection.api.files import versioned_url
 from detection.models import Detection, RecordingStatus
 from outcry.api.fields import ChoiceField, ModelSerializer, MultipleChoiceField
+from outcry.api.filters import MAX_ID
 from outcry.api.serializers import UserSummarySerializer
 from sites.api.serializers import SiteSummarySerializer, VisibleSiteField
 from sites.models import Sensor
@@ -270,8 +271,12 @@ class AlarmReviewQuerySerializer(serializers.Serializer):
     days = serializers.IntegerField(
         min_value=1, max_value=366, default=30, help_text="The period: incidents opened in the last N days (1-366)."
     )
-    site = serializers.IntegerField(required=False, help_text="Only this site's sensors (a site id).")
-    sensor = serializers.IntegerField(required=False, help_text="Only this sensor (a sensor id).")
+    site = serializers.IntegerField(
+        required=False, min_value=1, max_value=MAX_ID, help_text="Only this site's sensors (a site id)."
+    )
+    sensor = serializers.IntegerField(
+        required=False, min_value=1, max_value=MAX_ID, help_text="Only this sensor (a sensor id)."
+    )
 
 
 class ThresholdAdviceSerializer(serializers.Serializer):
