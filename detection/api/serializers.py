@@ -1,4 +1,7 @@
+from datetime import UTC, datetime, timedelta
+
 from django.urls import reverse
+from django.utils import timezone
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
@@ -23,6 +26,11 @@ class VisibleSensorField(serializers.PrimaryKeyRelatedField):
         return sensor_list(user=request.user)
 
 
+# How far ahead of the server's clock an upload may say it was recorded (clocks drift a little).
+RECORDED_AT_MAX_AHEAD_S = 300
+EARLIEST_RECORDED_AT = datetime(2000, 1, 1, tzinfo=UTC)
+
+
 class RecordingUploadSerializer(serializers.Serializer):
     file = serializers.FileField(
         allow_empty_file=True,  # the service refuses empty files with its own message
@@ -34,8 +42,29 @@ class RecordingUploadSerializer(serializers.Serializer):
         help_text="The sensor that heard it. Required for people; a sensor key implies its own sensor.",
     )
     recorded_at = serializers.DateTimeField(
-        required=False, help_text="When the audio started (ISO 8601); defaults to the time of the upload."
+        required=False,
+        help_text=(
+            "When the audio started (ISO 8601); defaults to the time of the upload. Not more than "
+            f"{RECORDED_AT_MAX_AHEAD_S // 60} minutes ahead of the server's clock, "
+            f"nor before {EARLIEST_RECORDED_AT.year}."
+        ),
     )
+
+    def validate_recorded_at(self, value: datetime) -> datetime:
+        # A device with a wrong clock would otherwise date its screams in the future, and an incident
+        # whose last detection is years ahead swallows every later scream of the sensor as "within the
+        # cooldown"; a clock reset to 1970 is as wrong.
+        now = timezone.now()
+        if value > now + timedelta(seconds=RECORDED_AT_MAX_AHEAD_S):
+            raise serializers.ValidationError(
+                f"{value.isoformat()} is in the future (the server's time is "
+                f"{now.replace(microsecond=0).isoformat()}): check the device's clock."
+            )
+        if value < EARLIEST_RECORDED_AT:
+            raise serializers.ValidationError(
+                f"{value.isoformat()} is before {EARLIEST_RECORDED_AT.year}: check the device's clock."
+            )
+        return value
 
 
 def _absolute(request, view_name: str, pk: int, *, stored_name: str = "") -> str:

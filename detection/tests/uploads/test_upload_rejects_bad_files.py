@@ -73,3 +73,22 @@ def test_upload_without_a_file_is_a_field_error(client_for, upload_world):
     assert response.status_code == 400
     assert "file" in response.json()["error"]["fields"]
     _assert_nothing_left()
+
+
+@pytest.mark.parametrize(
+    ("recorded_at", "words"),
+    [("2999-01-01T00:00:00Z", "is in the future"), ("1970-01-01T00:00:00Z", "is before 2000")],
+    ids=["far-future", "clock-reset"],
+)
+def test_upload_dated_by_a_wrong_clock_is_refused(client_for, upload_world, recorded_at, words):
+    """A scream dated centuries ahead would make its incident swallow every later one of the sensor."""
+    response = client_for(upload_world.operator).post(
+        URL,
+        {"file": audio_upload(tone_wav()), "sensor": upload_world.sensor.pk, "recorded_at": recorded_at},
+        format="multipart",
+    )
+
+    assert response.status_code == 400, response.content
+    (message,) = response.json()["error"]["fields"]["recorded_at"]
+    assert words in message and "check the device's clock" in message
+    _assert_nothing_left()
