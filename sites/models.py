@@ -196,7 +196,13 @@ class Membership(models.Model):
 
     class Meta:
         ordering = ["site__name", "user__username"]
-        constraints = [models.UniqueConstraint(fields=["user", "site"], name="unique_membership_per_user_site")]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["user", "site"],
+                name="unique_membership_per_user_site",
+                violation_error_message="This person already has a role at this site: change that membership instead.",
+            )
+        ]
 
     def __str__(self) -> str:
         return f"{self.user} is {self.role} at {self.site}"

@@ -3,11 +3,12 @@
 import hmac
 from typing import Any
 
+from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 
 from outcry.models import User, hash_secret, new_secret
-from sites.models import Membership, Sensor, Site
+from sites.models import Membership, Role, Sensor, Site
 
 SITE_FIELDS = frozenset(
     {"name", "slug", "address", "timezone", "status", "default_threshold", "default_cooldown_s", "ack_timeout_s"}
@@ -118,7 +119,9 @@ def membership_create(*, user: User, site: Site, role: str) -> Membership:
 
 
 @transaction.atomic
-def membership_update(*, membership: Membership, role: str) -> Membership:
+def membership_update(*, membership: Membership, role: str, by_platform_admin: bool = False) -> Membership:
+    if role != Role.MANAGER and not by_platform_admin:
+        _keep_a_manager(membership=membership, losing="manager role")
     membership.role = role
     membership.full_clean()
     membership.save(update_fields=["role"])
@@ -126,5 +129,22 @@ def membership_update(*, membership: Membership, role: str) -> Membership:
 
 
 @transaction.atomic
-def membership_delete(*, membership: Membership) -> None:
+def membership_delete(*, membership: Membership, by_platform_admin: bool = False) -> None:
+    if not by_platform_admin:
+        _keep_a_manager(membership=membership, losing="membership")
     membership.delete()
+
+
+def _keep_a_manager(*, membership: Membership, losing: str) -> None:
+    """Refuse to take away a site's last manager: nobody but a platform admin could then manage it
+    (its sensors, people and notification channels), so only a platform admin may do it. The site's
+    row is locked first, so two managers demoting each other at once cannot both succeed."""
+    site = Site.objects.select_for_update().get(pk=membership.site_id)
+    current_role = Membership.objects.filter(pk=membership.pk).values_list("role", flat=True).first()
+    if current_role != Role.MANAGER:
+        return
+    if not Membership.objects.filter(site=site, role=Role.MANAGER).exclude(pk=membership.pk).exists():
+        raise ValidationError(
+            f"{membership.user.username} is the last manager of {site.name}: make someone else its manager "
+            f"before removing this {losing}."
+        )

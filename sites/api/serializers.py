@@ -224,7 +224,11 @@ class MembershipSerializer(ModelSerializer):
         return membership_create(**validated_data)
 
     def update(self, instance, validated_data):
-        return membership_update(membership=instance, role=validated_data.get("role", instance.role))
+        return membership_update(
+            membership=instance,
+            role=validated_data.get("role", instance.role),
+            by_platform_admin=user_is_platform_admin(self.context["request"].user),
+        )
 
 
 class MyMembershipSerializer(ModelSerializer):

@@ -7,6 +7,7 @@ from rest_framework.response import Response
 
 from outcry.api.mixins import RefuseMalformedBodyMixin
 from outcry.models import User
+from outcry.permissions import user_is_platform_admin
 from sites.api.serializers import (
     ConfigChangeSerializer,
     MembershipSerializer,
@@ -99,7 +100,7 @@ class MembershipViewSet(SiteScopedViewSet):
         return membership_list(user=self.request.user)
 
     def perform_destroy(self, instance: Membership) -> None:
-        membership_delete(membership=instance)
+        membership_delete(membership=instance, by_platform_admin=user_is_platform_admin(self.request.user))
 
 
 class ConfigChangeViewSet(viewsets.ReadOnlyModelViewSet):
