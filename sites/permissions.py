@@ -14,7 +14,7 @@ from rest_framework.permissions import BasePermission
 
 from outcry.permissions import ActionRolePermission
 from sites.models import Role, Sensor, Site
-from sites.selectors import user_has_role
+from sites.selectors import site_ids_with_role, user_has_role
 
 
 class SiteRolePermission(ActionRolePermission):
@@ -23,6 +23,19 @@ class SiteRolePermission(ActionRolePermission):
 
     def user_has_role(self, *, user, obj, min_role: str) -> bool:
         return user_has_role(user=user, site=site_of(obj), min_role=min_role)
+
+    def has_permission(self, request, view) -> bool:
+        if not super().has_permission(request, view):
+            return False
+        if getattr(view, "action", None) == "create":
+            # Someone who holds the role nowhere is told so before their body is read (a 403, not
+            # the body's field errors); the role at the site the body names is checked once it is.
+            role = self.required_role(request, view)
+            site_ids = site_ids_with_role(user=request.user, min_role=role)
+            if site_ids is not None and not site_ids.exists():
+                self.message = f"You need the {role} role at a site to do this."
+                return False
+        return True
 
     def has_object_permission(self, request, view, obj) -> bool:
         if hasattr(view, "get_permission_site"):

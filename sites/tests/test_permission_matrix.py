@@ -18,8 +18,10 @@ MANAGE_OWN = statuses(401, 404, 403, 403, 200, 200)
 MANAGE_OTHER = statuses(401, 404, 404, 404, 404, 200)
 DELETE_OWN = statuses(401, 404, 403, 403, 204, 204)
 DELETE_OTHER = statuses(401, 404, 404, 404, 404, 204)
-CREATE_OWN = statuses(401, 400, 403, 403, 201, 201)
-CREATE_OTHER = statuses(401, 400, 400, 400, 400, 201)
+CREATE_OWN = statuses(401, 403, 403, 403, 201, 201)
+# Who holds the manager role nowhere is refused before the body is read; a manager naming a site they
+# cannot see gets the same 400 as for a site that does not exist.
+CREATE_OTHER = statuses(401, 403, 403, 403, 400, 201)
 EVERYONE_SIGNED_IN = statuses(401, 200, 200, 200, 200, 200)
 
 
