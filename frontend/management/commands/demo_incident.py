@@ -3,16 +3,20 @@
 It stores a recording (a real scream from the dev corpus when one is at hand, else a synthetic
 wail), renders the evidence clip and spectrogram, records a detection with the given score and
 hands it to the real alerting service, which raises (or, within the cooldown, extends) the
-incident exactly as an analysed upload would. In embedded mode the live broadcast stays inside
-this process: a console that is already open shows the incident on its next refresh; with
-REDIS_URL set it arrives live.
+incident exactly as an analysed upload would. The notifications it queues (email, webhooks)
+are sent before the command exits. In embedded mode the live broadcast stays inside this process
+(the in-memory channel layer is per process): a console that is already open shows the incident
+when it is reloaded, and the command says so; with REDIS_URL set it arrives live.
 """
 
 import random
+import threading
 from datetime import timedelta
 from pathlib import Path
 
 import numpy as np
+from channels.layers import InMemoryChannelLayer, get_channel_layer
+from django.conf import settings
 from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
 from django.core.management.base import BaseCommand, CommandError
@@ -23,10 +27,13 @@ from alerts.services import incident_raise_or_extend
 from detection import evidence
 from detection.audio import SAMPLE_RATE, decode_audio
 from detection.models import Detection, Recording, RecordingSource, RecordingStatus, recording_upload_to
+from outcry import tasking
 from sites.models import Sensor, Site
 
 DEMO_MODEL_VERSION = "demo"
 DEV_SCREAMS = Path("/work/shared/datasets/scream-dev/scream")
+# A webhook attempt gives up after 5 s; a delivery left pending is retried by the server.
+TASKS_TIMEOUT_S = 60.0
 
 
 def synthetic_wail(duration_s: float = 6.0, sample_rate: int = SAMPLE_RATE) -> np.ndarray:
@@ -66,7 +73,10 @@ class Command(BaseCommand):
             raise CommandError("--score must be between 0 and 1.")
 
         samples, name = self._audio(audio)
-        incident = self._raise(sensor_row, samples, name, score=score, ago_s=ago)
+        try:
+            incident = self._raise(sensor_row, samples, name, score=score, ago_s=ago)
+        finally:
+            self._finish_background_tasks()
         if incident is None:
             raise CommandError(
                 f"No incident raised: score {score} is under the threshold "
@@ -86,6 +96,32 @@ class Command(BaseCommand):
                 f"{sensor_row.name}: /incidents/{incident.pk}/"
             )
         )
+        if isinstance(get_channel_layer(), InMemoryChannelLayer):
+            self.stdout.write(
+                self.style.WARNING(
+                    "Embedded mode: this command's live update stays in its own process, so consoles"
+                    f" that are already open show incident #{incident.pk} when reloaded. To watch an"
+                    " incident arrive live, upload a recording on the Upload page (/upload/) or through"
+                    " the API (POST /api/v1/recordings/)."
+                )
+            )
+
+    def _finish_background_tasks(self) -> None:
+        """Wait for the tasks the incident queued (its notifications) in this process's task pool.
+
+        In embedded mode (``OUTCRY_TASK_RUNNER=thread``) they run in threads of this process; left
+        running at exit, they would be cut off mid-send by the interpreter's shutdown. Celery's
+        workers, and the inline runner, need no waiting.
+        """
+        if settings.OUTCRY_TASK_RUNNER != "thread":
+            return
+        try:
+            tasking.wait_for_embedded_tasks(timeout=TASKS_TIMEOUT_S)
+        except (TimeoutError, threading.BrokenBarrierError):
+            self.stderr.write(
+                f"Notifications still sending after {TASKS_TIMEOUT_S:.0f} s; the server retries deliveries"
+                " left pending."
+            )
 
     def _audio(self, path: Path | None) -> tuple[np.ndarray, str]:
         if path is None and DEV_SCREAMS.is_dir():
