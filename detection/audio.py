@@ -131,8 +131,10 @@ def _open(source: AudioSource) -> av.container.InputContainer:
         path = Path(source)
         if path.is_dir():
             raise AudioError("not_found", "This is a folder, not an audio file.")
-        if not path.is_file():
+        if not path.exists():
             raise AudioError("not_found", "The file does not exist.")
+        if not path.is_file():  # a device, pipe or socket: nothing to open as a recording
+            raise AudioError("not_audio", "This is not a regular file, so not an audio file.")
         if path.stat().st_size == 0:
             raise AudioError("empty", "The file is empty.")
     else:

@@ -1,6 +1,7 @@
 """Every input a user can get wrong raises AudioError with a stable code and a message for people."""
 
 import io
+import os
 
 import av
 import numpy as np
@@ -133,3 +134,22 @@ def test_over_long_stream_without_duration_is_refused_while_decoding():
 
 def test_recording_within_the_limit_passes():
     assert decode_audio(wav_bytes(np.full(16000, 0.1, np.float32)), max_duration_s=2).duration_s == pytest.approx(1.0)
+
+
+@pytest.mark.skipif(not os.path.exists("/dev/null"), reason="needs /dev/null")
+def test_device_file_is_not_a_regular_file():
+    error = error_of("/dev/null")
+    assert (error.code, error.message) == ("not_audio", "This is not a regular file, so not an audio file.")
+
+
+@pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="needs named pipes")
+def test_named_pipe_is_not_a_regular_file(tmp_path):
+    pipe = tmp_path / "pipe.wav"
+    os.mkfifo(pipe)  # opening it would block until a writer came
+    error = error_of(pipe)
+    assert (error.code, error.message) == ("not_audio", "This is not a regular file, so not an audio file.")
+
+
+def test_dangling_link_does_not_exist(tmp_path):
+    (tmp_path / "link.wav").symlink_to(tmp_path / "gone.wav")
+    assert error_of(tmp_path / "link.wav").message == "The file does not exist."

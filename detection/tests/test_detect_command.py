@@ -1,6 +1,7 @@
 """``manage.py detect``: events per file as text or JSON; bad files are one-line errors, exit non-zero."""
 
 import json
+import os
 from io import StringIO
 
 import pytest
@@ -110,3 +111,16 @@ def test_command_line_exit_status_and_no_traceback(recordings, tiny_model):
     assert f"error: {empty}: The file is empty." in result.stderr
     assert "scream 00:02.0" in result.stdout
     assert result.stderr.strip().endswith("CommandError: 1 of 2 files could not be analysed.")
+
+
+@pytest.mark.parametrize("hop", ["-1", "0", "2", "nan"])
+def test_invalid_hop_is_refused_by_its_option_name(recordings, tiny_model, hop):
+    _, _, error = detect(recordings[0], "--model", tiny_model, "--hop", hop)
+    assert isinstance(error, CommandError) and str(error).startswith("--hop: hop_s must be > 0 and <= 1")
+
+
+@pytest.mark.skipif(not os.path.exists("/dev/null"), reason="needs /dev/null")
+def test_a_device_file_is_not_a_regular_file(recordings, tiny_model):
+    out, err, error = detect("/dev/null", recordings[0], "--model", tiny_model)
+    assert err.strip() == "error: /dev/null: This is not a regular file, so not an audio file."
+    assert "scream 00:02.0" in out and "1 of 2 files" in str(error)

@@ -136,3 +136,81 @@ def test_without_mix_seed_nothing_is_mixed(data_dir, tiny_model, tmp_path):
     out, _ = evaluate("--data", data_dir, "--model", tiny_model, "--json", tmp_path / "r.json")
     assert "mixed" not in out
     assert json.loads((tmp_path / "r.json").read_text())["mixed_report"] is None
+
+
+@pytest.fixture
+def nothing_scored(monkeypatch):
+    """Bad options must be refused before the first file is decoded."""
+
+    def scored(*args, **kwargs):
+        raise AssertionError("a file was scored before the options were checked")
+
+    monkeypatch.setattr("detection.management.commands.evaluate_detector.decode_audio", scored)
+
+
+@pytest.mark.parametrize(
+    ("option", "value", "message"),
+    [
+        ("--json", "missing/out.json", r"--json .*missing/out.json: the folder .*missing does not exist"),
+        ("--json", "file.txt/out.json", r"--json .*file.txt/out.json: .*file.txt is not a folder"),
+        ("--json", ".", r"--json .* is a folder; name the file to write"),
+        ("--plots", "file.txt", r"--plots .*file.txt is a file, not a folder"),
+        ("--plots", "file.txt/plots", r"--plots .*file.txt/plots: .*file.txt is a file, not a folder"),
+        ("--mix-seed", "-5", "--mix-seed must be 0 or more, not -5"),
+        ("--threads", "0", "--threads must be 1 or more, not 0"),
+    ],
+)
+def test_bad_options_are_refused_before_scoring(data_dir, tiny_model, tmp_path, nothing_scored, option, value, message):
+    (tmp_path / "file.txt").write_text("in the way")
+    if value not in ("-5", "0"):
+        value = tmp_path / value
+    with pytest.raises(CommandError, match=message):
+        evaluate("--data", data_dir, "--model", tiny_model, option, value)
+
+
+def test_unwritable_output_folders_are_refused_before_scoring(
+    data_dir, tiny_model, tmp_path, nothing_scored, monkeypatch
+):
+    monkeypatch.setattr("detection.management.commands._checks._writable", lambda folder: False)
+    with pytest.raises(CommandError, match="is not writable"):
+        evaluate("--data", data_dir, "--model", tiny_model, "--json", tmp_path / "out.json")
+    with pytest.raises(CommandError, match="is not writable"):
+        evaluate("--data", data_dir, "--model", tiny_model, "--plots", tmp_path / "plots" / "new")
+
+
+def test_plots_folder_is_made_with_its_parents(data_dir, tiny_model, tmp_path):
+    evaluate("--data", data_dir, "--model", tiny_model, "--plots", tmp_path / "a" / "b")
+    assert (tmp_path / "a" / "b" / "confusion.png").is_file()
+
+
+@pytest.mark.parametrize(
+    ("content", "message"),
+    [
+        (None, "does not exist"),
+        ("not json", r"is not a split file \(Expecting value"),
+        (b"\xff\xfe\x00binary", "is not a split file"),
+        ('["scream/pain_1.wav"]', "the top level is a JSON array, not an object"),
+        ('{"train": {"files": []}}', "it has no 'val', 'test'"),
+        ('{"train": ["scream/pain_1.wav"], "val": {"files": []}, "test": {"files": []}}', "'train' is not an object"),
+        ('{"train": {"files": [[1]]}, "val": {"files": []}, "test": {"files": []}}', "'train' is not an object"),
+    ],
+    ids=["missing", "not-json", "not-utf8", "list", "no-parts", "part-is-a-list", "files-not-names"],
+)
+def test_bad_split_files_are_refused_by_name(data_dir, tiny_model, tmp_path, nothing_scored, content, message):
+    split_file = tmp_path / "split.json"
+    if isinstance(content, bytes):
+        split_file.write_bytes(content)
+    elif content is not None:
+        split_file.write_text(content)
+    with pytest.raises(CommandError) as caught:
+        evaluate("--data", data_dir, "--model", tiny_model, "--split-file", split_file)
+    assert f"--split-file {split_file}" in str(caught.value)
+    assert '{"train": {"files": [...]}, "val": {"files": [...]}, "test": {"files": [...]}}' in str(caught.value)
+    assert caught.match(message)
+
+
+def test_split_file_of_other_files_names_the_file(data_dir, tiny_model, tmp_path, nothing_scored):
+    split_file = tmp_path / "split.json"
+    split_file.write_text('{"train": {"files": ["scream/nope.wav"]}, "val": {"files": []}, "test": {"files": []}}')
+    with pytest.raises(CommandError, match=rf"--split-file {split_file}: 1 files of the split are not in the data"):
+        evaluate("--data", data_dir, "--model", tiny_model, "--split-file", split_file)

@@ -181,8 +181,10 @@ def test_split_file_trains_and_scores_on_that_split_whatever_the_seed(tmp_path):
 @pytest.mark.parametrize(
     "content, message",
     [
-        (None, "No such file"),
-        ("not json", "not a split of this data folder"),
+        (None, "does not exist"),
+        ("not json", "is not a split file"),
+        ("[]", "is not a split file: the top level is a JSON array"),
+        ('{"train": {"files": []}}', "it has no 'val', 'test'"),
         ('{"train": {"files": ["scream/nope.wav"]}, "val": {"files": []}, "test": {"files": []}}',
          "not in the data folder"),
     ],

@@ -6,7 +6,7 @@ from pathlib import Path
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from detection.audio import AudioError
-from detection.engine import DEFAULT_HOP_S, Analysis, DetectorEngine, ModelError, get_engine
+from detection.engine import DEFAULT_HOP_S, Analysis, DetectorEngine, ModelError, get_engine, validate_hop
 
 
 def clock(seconds: float) -> str:
@@ -38,6 +38,10 @@ class Command(BaseCommand):
 
     def handle(self, *args, **options) -> None:
         try:
+            validate_hop(options["hop"])
+        except ValueError as exc:
+            raise CommandError(f"--hop: {exc}") from exc
+        try:
             engine = DetectorEngine(options["model"]) if options["model"] else get_engine()
         except ModelError as exc:
             raise CommandError(str(exc)) from exc
@@ -51,7 +55,7 @@ class Command(BaseCommand):
                 results.append({"file": name, "error": {"code": exc.code, "message": exc.message}})
                 self.stderr.write(f"error: {name}: {exc.message}")
                 continue
-            except ValueError as exc:  # an invalid --hop: the same for every file
+            except ValueError as exc:  # an invalid option: the same for every file
                 raise CommandError(str(exc)) from exc
             results.append({"file": name, **analysis.to_dict(windows=False)})
             if not options["json"]:

@@ -5,6 +5,7 @@ from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError
 
+from detection.management.commands._checks import require_at_least, require_output_folder, require_split_file
 from detection.management.commands.train_detector import _log, require_labelled_folder, require_train_extra
 
 
@@ -47,11 +48,11 @@ class Command(BaseCommand):
 
         data_dir: Path = options["data"]
         require_labelled_folder(data_dir)
-        if not options["split_file"].is_file():
-            raise CommandError(f"--split-file {options['split_file']} does not exist")
-        if options["threads"] < 1:
-            raise CommandError(f"--threads must be at least 1, not {options['threads']}")
+        require_split_file(options["split_file"])
+        require_at_least("threads", options["threads"], 1)
+        require_at_least("mix-seed", options["mix_seed"], 0)
         out_dir = options["out"] or Path("runs") / f"ensemble-{dt.datetime.now(dt.UTC):%Y%m%d-%H%M%S}"
+        require_output_folder("--out", out_dir)
         try:
             build_ensemble(
                 EnsembleOptions(

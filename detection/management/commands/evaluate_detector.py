@@ -20,6 +20,12 @@ from detection import evaluation
 from detection.audio import AudioError, decode_audio
 from detection.dataset import SPLIT_NAMES, read_records, read_split
 from detection.engine import EVALUATION_HOP_S, DetectorEngine, ModelError, get_engine
+from detection.management.commands._checks import (
+    require_at_least,
+    require_output_file,
+    require_output_folder,
+    require_split_file,
+)
 from detection.management.commands.detect import probability
 from detection.training.scoring import mixed_scream_files
 
@@ -65,6 +71,7 @@ class Command(BaseCommand):
         )
 
     def handle(self, *args, **options) -> None:
+        self.check_options(options)
         records = self.select_records(options)
         engine = self.load_engine(options)
         threshold = options["threshold"] or engine.threshold
@@ -185,17 +192,31 @@ class Command(BaseCommand):
             ),
         }
 
+    def check_options(self, options: dict) -> None:
+        """What would otherwise fail only after every file was scored (or with a traceback)."""
+        require_at_least("mix-seed", options["mix_seed"], 0)
+        require_at_least("threads", options["threads"], 1)
+        if options["json"]:
+            require_output_file("--json", options["json"])
+        if options["plots"]:
+            require_output_folder("--plots", options["plots"])
+        if options["split_file"]:
+            require_split_file(options["split_file"])
+
     def select_records(self, options: dict) -> list:
         if options["split"] and not options["split_file"]:
             raise CommandError("--split needs --split-file (a training run's split.json).")
         try:
             records = read_records(options["data"])
-            if options["split_file"]:
-                split = read_split(options["split_file"], records)
-                records = split.parts()[options["split"] or "test"]
-                options["split"] = options["split"] or "test"
-        except (FileNotFoundError, ValueError, KeyError) as exc:
+        except FileNotFoundError as exc:
             raise CommandError(str(exc)) from exc
+        if options["split_file"]:
+            try:
+                split = read_split(options["split_file"], records)
+            except ValueError as exc:
+                raise CommandError(f"--split-file {options['split_file']}: {exc}") from exc
+            records = split.parts()[options["split"] or "test"]
+            options["split"] = options["split"] or "test"
         if not records:
             raise CommandError(f"No audio files under {Path(options['data']) / 'scream'} or non_scream/.")
         return records

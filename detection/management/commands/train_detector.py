@@ -1,10 +1,13 @@
 """``manage.py train_detector --data DIR``: train, evaluate and export a scream detector."""
 
 import datetime as dt
+import math
 import os
 from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError
+
+from detection.management.commands._checks import require_at_least, require_output_folder, require_split_file
 
 TRAIN_EXTRA_MISSING = "Training needs the train extra: pip install -e '.[train]'"
 # What a refit reads from its validation run rather than from the command line.
@@ -113,9 +116,18 @@ class Command(BaseCommand):
 
         data_dir: Path = options["data"]
         require_labelled_folder(data_dir)
-        if options["mixup"] < 0:
+        if not 0 <= options["seed"] < 2**32:  # numpy's legacy seeding takes no more
+            raise CommandError(f"--seed must be between 0 and 2**32 - 1, not {options['seed']}")
+        for name in ("epochs", "patience", "batch_size", "epoch_windows", "threads"):
+            require_at_least(name.replace("_", "-"), options[name], 1)
+        require_at_least("lr-patience", options["lr_patience"], 0)
+        if not (math.isfinite(options["lr"]) and options["lr"] > 0):
+            raise CommandError(f"--lr must be a positive number, not {options['lr']}")
+        if not options["max_minutes"] > 0:
+            raise CommandError(f"--max-minutes must be positive, not {options['max_minutes']}")
+        if not options["mixup"] >= 0:
             raise CommandError(f"--mixup must be 0 (off) or a positive Beta alpha, not {options['mixup']}")
-        if options["hard_negative_weight"] <= 0:
+        if not options["hard_negative_weight"] > 0:
             raise CommandError(f"--hard-negative-weight must be positive, not {options['hard_negative_weight']}")
         if not 0.0 <= options["weight_decay"] < 1.0:
             raise CommandError(f"--weight-decay must be between 0 and 1, not {options['weight_decay']}")
@@ -129,8 +141,13 @@ class Command(BaseCommand):
                 raise CommandError(
                     f"--refit-from takes the recipe from {options['refit_from']}; drop {', '.join(overridden)}"
                 )
+        if options["split_file"] is not None:
+            require_split_file(options["split_file"])
+        if options["init_from"] is not None and not options["init_from"].is_file():
+            raise CommandError(f"--init-from {options['init_from']} is not a file (a run's best.pt)")
         if options["out"] is None:
             options["out"] = Path("runs") / dt.datetime.now(dt.UTC).strftime("%Y%m%d-%H%M%S")
+        require_output_folder("--out", options["out"])
         config = TrainConfig(
             seed=options["seed"],
             epochs=options["epochs"],
