@@ -12,3 +12,14 @@ class StandardPagination(PageNumberPagination):
         if page not in self.last_page_strings and not (str(page).isdigit() and int(page) >= 1):
             raise exceptions.ValidationError({"page": [f"{page!r} is not a page number (1, 2, …) or 'last'."]})
         return page
+
+    def get_page_size(self, request):
+        """``page_size`` is a whole number from 1 to ``max_page_size``, else a 400 (not silently the default)."""
+        value = request.query_params.get(self.page_size_query_param)
+        if value is None or value == "":
+            return self.page_size
+        if not (value.isdigit() and 1 <= int(value) <= self.max_page_size):
+            raise exceptions.ValidationError(
+                {"page_size": [f"{value!r} is not a page size: use a whole number from 1 to {self.max_page_size}."]}
+            )
+        return int(value)

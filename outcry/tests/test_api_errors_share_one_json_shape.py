@@ -108,6 +108,10 @@ def test_an_unknown_ordering_or_page_is_a_400_that_says_what_works(make_user, cl
         assert "is not a page number" in _error(client.get(f"/api/v1/sites/?page={page}"), 400)["fields"]["page"][0]
     assert _error(client.get("/api/v1/sites/?page=999"), 404)["code"] == "not_found"  # past the end
     assert client.get("/api/v1/sites/?page=last").status_code == 200
+    for size in ("abc", "0", "-1", "501", "1.5"):
+        message = _error(client.get(f"/api/v1/sites/?page_size={size}"), 400)["fields"]["page_size"][0]
+        assert message == f"'{size}' is not a page size: use a whole number from 1 to 500."
+    assert client.get("/api/v1/sites/?page_size=500").status_code == 200
 
 
 def test_an_unknown_choice_is_refused_with_the_accepted_values(make_site, make_member, make_user, client_for):
