@@ -1,4 +1,5 @@
-from django.core.validators import URLValidator
+from urllib.parse import urlsplit
+
 from django.urls import reverse
 from django.utils import timezone
 from drf_spectacular.utils import extend_schema_field
@@ -200,7 +201,13 @@ class NotificationChannelSerializer(ModelSerializer):
         read_only_fields = ["created_at", "updated_at"]
         # The destination check (alerts.destinations) may resolve the name; it runs once, in the service's
         # full_clean, after the permission check, so only a site's managers can make the server look names up.
-        extra_kwargs = {"url": {"validators": [URLValidator(schemes=["http", "https"])]}}
+        # The URL field checks the form itself (one "Enter a valid URL."); the scheme is validate_url's.
+        extra_kwargs = {"url": {"validators": []}}
+
+    def validate_url(self, value: str) -> str:
+        if value and urlsplit(value).scheme.lower() not in ("http", "https"):
+            raise serializers.ValidationError("A webhook URL starts with http:// or https://.")
+        return value
 
     def get_secret(self, channel: NotificationChannel) -> str | None:
         return getattr(channel, "reveal_secret", None)

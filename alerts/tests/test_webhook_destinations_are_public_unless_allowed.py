@@ -187,3 +187,23 @@ def test_a_delivery_connects_to_the_address_it_checked_with_the_name_as_host(wor
     (request,) = server.received
     assert request["path"] == "/in"
     assert request["headers"]["Host"] == f"hooks.example.test:{port}"
+
+
+@pytest.mark.parametrize(
+    ("url", "message"),
+    [
+        ("not a url", "Enter a valid URL."),
+        ("http://2130706433/x", "Enter a valid URL."),
+        ("ftp://example.org/x", "A webhook URL starts with http:// or https://."),
+    ],
+)
+def test_a_malformed_webhook_url_is_refused_once_in_plain_words(make_site, make_member, client_for, url, message):
+    site = make_site()
+    response = client_for(make_member(site, "manager")).post(
+        "/api/v1/notification-channels/",
+        {"site": site.pk, "kind": "webhook", "name": "Pager", "url": url, "notify_on": ["new"]},
+        format="json",
+    )
+
+    assert response.status_code == 400
+    assert response.json()["error"]["fields"]["url"] == [message]
