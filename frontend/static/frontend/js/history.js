@@ -29,21 +29,42 @@ const sensorSelect = document.getElementById("f-sensor");
 const query = new URLSearchParams(window.location.search);
 const pageNumber = Math.max(1, Number.parseInt(query.get("page") || "1", 10) || 1);
 
-/** The API's filters for this page's query string (date inputs become local-midnight instants). */
+/** The local midnight starting the day ``value`` (YYYY-MM-DD) names, or null when it names no real day. */
+function localMidnight(value) {
+  const match = /^(\d{4})-(\d{2})-(\d{2})$/.exec(value);
+  if (!match) return null;
+  const [year, month, day] = match.slice(1).map(Number);
+  const date = new Date(2000, 0, 1); // then the day itself: new Date(y, …) reads years 0–99 as 1900–1999
+  date.setFullYear(year, month - 1, day);
+  // new Date() rolls 2026-13-45 or 2026-02-30 over into a later day: such a value is not a date.
+  if (date.getFullYear() !== year || date.getMonth() !== month - 1 || date.getDate() !== day) return null;
+  return date;
+}
+
+/**
+ * The API's filters for this page's query string (date inputs become local-midnight instants),
+ * and the reasons a From or To value in it (a hand-made link's) cannot be read as a day.
+ */
 function apiFilters() {
   const filters = {};
+  const problems = [];
   for (const name of ["site", "sensor", "status", "priority"]) {
     if (query.get(name)) filters[name] = query.get(name);
   }
-  const from = query.get("from");
-  const to = query.get("to");
-  if (from) filters.opened_after = new Date(`${from}T00:00:00`).toISOString();
-  if (to) {
-    const end = new Date(`${to}T00:00:00`);
-    end.setDate(end.getDate() + 1);
-    filters.opened_before = end.toISOString();
+  for (const name of ["from", "to"]) {
+    const value = query.get(name);
+    if (!value) continue;
+    const day = localMidnight(value);
+    if (!day) {
+      problems.push(`"${value}" is not a date (${name}): use YYYY-MM-DD.`);
+    } else if (name === "from") {
+      filters.opened_after = day.toISOString();
+    } else {
+      day.setDate(day.getDate() + 1);
+      filters.opened_before = day.toISOString();
+    }
   }
-  return filters;
+  return { filters, problems };
 }
 
 function fillForm() {
@@ -104,7 +125,17 @@ function renderRows(incidents) {
 }
 
 async function load() {
-  const filters = apiFilters();
+  const { filters, problems } = apiFilters();
+  if (problems.length) {
+    // Listing the incidents without the filter asked for would answer another question: say why instead.
+    errorBanner.textContent = problems.join(" ");
+    errorBanner.hidden = false;
+    exportLink.removeAttribute("href");
+    exportLink.setAttribute("aria-disabled", "true");
+    rows.replaceChildren();
+    rows.setAttribute("aria-busy", "false");
+    return;
+  }
   if (query.get("from") && query.get("to") && query.get("from") > query.get("to")) {
     errorBanner.textContent = "The From date is after the To date, so no incident can match: swap them.";
     errorBanner.hidden = false;
