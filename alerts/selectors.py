@@ -14,9 +14,10 @@ from alerts.models import (
     Resolution,
 )
 from alerts.policy import threshold_advice
+from detection.selectors import sensor_threshold
 from outcry.models import User
 from outcry.permissions import user_is_platform_admin
-from sites.models import Membership, Role, Site
+from sites.models import Membership, Role, Sensor, Site
 from sites.selectors import scope_to_user_sites, sensor_list
 
 INCIDENT_RELATED = ("site", "sensor", "acknowledged_by", "assignee", "resolved_by", "peak_detection__recording")
@@ -124,12 +125,12 @@ def sensor_alarm_review(
         real_screams = [
             peak for _, resolution, peak in rows if resolution in (Resolution.CONFIRMED_EMERGENCY, Resolution.TEST)
         ]
-        threshold = sensor.effective_threshold
+        threshold = sensor_threshold(sensor)
         review.append(
             {
                 "sensor": sensor,
                 "threshold": threshold,
-                "threshold_is_override": sensor.threshold_override is not None,
+                "threshold_source": _threshold_source(sensor),
                 "incidents": len(rows),
                 "open": sum(status != IncidentStatus.RESOLVED for status, _, _ in rows),
                 "resolved": {choice: resolved.get(choice, 0) for choice in Resolution.values},
@@ -139,3 +140,9 @@ def sensor_alarm_review(
             }
         )
     return sorted(review, key=lambda row: -row["resolved"][Resolution.FALSE_ALARM])
+
+
+def _threshold_source(sensor: Sensor) -> str:
+    if sensor.threshold_override is not None:
+        return "sensor"
+    return "site" if sensor.site.default_threshold is not None else "model"

@@ -42,6 +42,7 @@ from alerts.policy import (
     sensor_suppression,
 )
 from detection.models import Detection
+from detection.selectors import sensor_threshold
 from outcry.models import User
 from outcry.tasking import enqueue
 from sites.models import Role, Sensor
@@ -69,7 +70,8 @@ def incident_raise_or_extend(*, detection: Detection) -> Incident | None:
     """
     with transaction.atomic():
         sensor = Sensor.objects.select_for_update(of=("self",)).select_related("site").get(pk=detection.sensor_id)
-        if detection.peak_score < sensor.effective_threshold:
+        threshold = sensor_threshold(sensor)
+        if detection.peak_score < threshold:
             return None
         suppressed = sensor_suppression(sensor, at=detection.occurred_at, now=timezone.now())
         if suppressed:
@@ -87,12 +89,12 @@ def incident_raise_or_extend(*, detection: Detection) -> Incident | None:
         if incident is not None:
             incident = Incident.objects.select_for_update().get(pk=incident.pk)
         if incident is not None and incident.is_open:  # not resolved while we waited for its lock
-            return _incident_extend(incident=incident, detection=detection, threshold=sensor.effective_threshold)
-        return _incident_open(sensor=sensor, detection=detection)
+            return _incident_extend(incident=incident, detection=detection, threshold=threshold)
+        return _incident_open(sensor=sensor, detection=detection, threshold=threshold)
 
 
-def _incident_open(*, sensor: Sensor, detection: Detection) -> Incident:
-    priority = priority_for_score(score=detection.peak_score, threshold=sensor.effective_threshold)
+def _incident_open(*, sensor: Sensor, detection: Detection, threshold: float) -> Incident:
+    priority = priority_for_score(score=detection.peak_score, threshold=threshold)
     incident = Incident.objects.create(
         site=sensor.site,
         sensor=sensor,
@@ -184,7 +186,7 @@ def incident_detection_rescored(*, detection: Detection) -> Incident | None:
         incident.peak_detection = detection
         incident.priority = higher_priority(
             incident.priority,
-            priority_for_score(score=detection.peak_score, threshold=detection.sensor.effective_threshold),
+            priority_for_score(score=detection.peak_score, threshold=sensor_threshold(detection.sensor)),
         )
         incident.save(update_fields=["peak_score", "peak_detection", "priority", "updated_at"])
         raised = _priority_raised_words(before, incident.priority)

@@ -1,6 +1,7 @@
 """Reads of recordings and detections, scoped to the sites the asking user may see (the retention
 purge's selector, which reads for the system, is the one exception)."""
 
+import logging
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -10,8 +11,10 @@ from django.db.models import Count, Q, QuerySet
 from detection.filters import DetectionFilterSet, RecordingFilterSet
 from detection.models import Detection, Recording, RecordingStatus
 from outcry.models import User
-from sites.models import Site
+from sites.models import Sensor, Site
 from sites.selectors import scope_to_user_sites
+
+logger = logging.getLogger(__name__)
 
 
 def recording_list(*, user: User, filters: dict[str, Any] | None = None) -> QuerySet[Recording]:
@@ -43,3 +46,22 @@ def recordings_past_retention(*, now: datetime) -> QuerySet[Recording]:
         .annotate(detection_count=Count("detections"))
         .order_by("created_at", "pk")
     )
+
+
+# When a sensor leaves the threshold to the model and the model cannot be loaded (a demo incident
+# raised on a machine without one): the product's old default.
+FALLBACK_THRESHOLD = 0.5
+
+
+def sensor_threshold(sensor: Sensor) -> float:
+    """The threshold a sensor's detections raise incidents at: its override, else its site's default,
+    else the detection model's own (chosen on validation data; ``DETECTION_THRESHOLD`` overrides it)."""
+    if sensor.effective_threshold is not None:
+        return sensor.effective_threshold
+    from detection.engine import ModelError, get_engine  # ONNX Runtime only when it is needed
+
+    try:
+        return get_engine().threshold
+    except ModelError as error:
+        logger.warning("no detection model to take the threshold from (%s); using %s", error, FALLBACK_THRESHOLD)
+        return FALLBACK_THRESHOLD

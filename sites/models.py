@@ -59,9 +59,14 @@ class Site(models.Model):
     timezone = models.CharField(max_length=64, default="UTC", validators=[validate_timezone])
     status = models.CharField(max_length=16, choices=SiteStatus.choices, default=SiteStatus.ACTIVE)
     default_threshold = models.FloatField(
-        default=0.5,
+        null=True,
+        blank=True,
+        default=None,
         validators=[MinValueValidator(0.0), MaxValueValidator(1.0)],
-        help_text="Scream probability above which a detection raises an incident.",
+        help_text=(
+            "Scream probability at or above which a detection raises an incident; empty: the detection "
+            "model's own threshold, chosen on validation data (0.645 for the shipped model)."
+        ),
     )
     default_cooldown_s = models.PositiveIntegerField(
         "default cooldown (s)",
@@ -168,7 +173,9 @@ class Sensor(models.Model):
         return bool(self.key_hash) and self.key_revoked_at is None
 
     @property
-    def effective_threshold(self) -> float:
+    def effective_threshold(self) -> float | None:
+        """The override, else the site's default; None: the detection model's own threshold
+        (``detection.selectors.sensor_threshold`` resolves it)."""
         return self.threshold_override if self.threshold_override is not None else self.site.default_threshold
 
     @property

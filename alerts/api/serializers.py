@@ -297,8 +297,11 @@ class ThresholdAdviceSerializer(serializers.Serializer):
 class SensorAlarmReviewSerializer(serializers.Serializer):
     sensor = SensorSummarySerializer()
     site = SiteSummarySerializer(source="sensor.site")
-    threshold = serializers.FloatField(help_text="The sensor's threshold now (its override, else its site's).")
-    threshold_is_override = serializers.BooleanField()
+    threshold = serializers.FloatField(help_text="The sensor's threshold now.")
+    threshold_source = serializers.ChoiceField(
+        choices=["sensor", "site", "model"],
+        help_text="Where it comes from: the sensor's override, its site's default, or the detection model's own.",
+    )
     incidents = serializers.IntegerField(help_text="Incidents opened in the period.")
     open = serializers.IntegerField(help_text="Of those, not yet resolved.")
     resolved = serializers.DictField(

@@ -114,7 +114,7 @@ def test_the_review_counts_outcomes_and_advises_a_threshold(world, client_for):
     assert [row["sensor"]["name"] for row in body["sensors"]] == ["Gym", "Library"]  # South is not theirs
     gym = body["sensors"][0]
     assert gym["site"]["name"] == "North"
-    assert (gym["threshold"], gym["threshold_is_override"], gym["incidents"], gym["open"]) == (0.645, False, 7, 1)
+    assert (gym["threshold"], gym["threshold_source"], gym["incidents"], gym["open"]) == (0.645, "site", 7, 1)
     assert gym["resolved"] == {"confirmed_emergency": 1, "false_alarm": 4, "test": 1, "other": 0}
     assert gym["advice"]["threshold"] == 0.80
     assert gym["advice"]["false_alarms_avoided"] == 3

@@ -10,7 +10,7 @@ from alerts.services import incident_acknowledge, incident_resolve
 
 @pytest.fixture
 def world(make_site, make_sensor, make_member, make_incident):
-    site_a, site_b = make_site("Alpha"), make_site("Beta")
+    site_a, site_b = make_site("Alpha", default_threshold=0.5), make_site("Beta", default_threshold=0.5)
     manager = make_member(site_a, "manager")
     make_member(site_b, "viewer", user=manager)
     mic_a, mic_b = make_sensor(site_a, "Mic A"), make_sensor(site_b, "Mic B")

@@ -11,7 +11,7 @@ def _raise(make_detection, sensor, *, score: float, at, start_s: float = 1.0):
 
 
 def test_detection_within_cooldown_joins_the_open_incident(make_site, make_sensor, make_detection):
-    sensor = make_sensor(make_site(default_cooldown_s=60))
+    sensor = make_sensor(make_site(default_cooldown_s=60, default_threshold=0.5))
     start = timezone.now() - timedelta(minutes=5)
 
     first = _raise(make_detection, sensor, score=0.6, at=start)
@@ -30,7 +30,7 @@ def test_detection_within_cooldown_joins_the_open_incident(make_site, make_senso
 def test_cooldown_counts_from_the_last_detection_so_a_long_scream_stays_one_incident(
     make_site, make_sensor, make_detection
 ):
-    sensor = make_sensor(make_site(default_cooldown_s=30))
+    sensor = make_sensor(make_site(default_cooldown_s=30, default_threshold=0.5))
     start = timezone.now() - timedelta(minutes=5)
 
     incidents = {
@@ -42,7 +42,7 @@ def test_cooldown_counts_from_the_last_detection_so_a_long_scream_stays_one_inci
 
 
 def test_detection_after_the_cooldown_opens_a_new_incident(make_site, make_sensor, make_detection):
-    sensor = make_sensor(make_site(default_cooldown_s=60))
+    sensor = make_sensor(make_site(default_cooldown_s=60, default_threshold=0.5))
     start = timezone.now() - timedelta(minutes=5)
 
     first = _raise(make_detection, sensor, score=0.9, at=start)
@@ -53,7 +53,7 @@ def test_detection_after_the_cooldown_opens_a_new_incident(make_site, make_senso
 
 
 def test_sensor_cooldown_override_wins_over_the_site_default(make_site, make_sensor, make_detection):
-    sensor = make_sensor(make_site(default_cooldown_s=60), cooldown_override_s=5)
+    sensor = make_sensor(make_site(default_cooldown_s=60, default_threshold=0.5), cooldown_override_s=5)
     start = timezone.now() - timedelta(minutes=5)
 
     first = _raise(make_detection, sensor, score=0.9, at=start)
@@ -62,8 +62,8 @@ def test_sensor_cooldown_override_wins_over_the_site_default(make_site, make_sen
     assert second.pk != first.pk
 
 
-def test_a_lower_score_joins_without_lowering_peak_or_priority(make_sensor, make_detection):
-    sensor = make_sensor()
+def test_a_lower_score_joins_without_lowering_peak_or_priority(make_site, make_sensor, make_detection):
+    sensor = make_sensor(make_site(default_threshold=0.5))
     now = timezone.now()
 
     first = _raise(make_detection, sensor, score=0.96, at=now)

@@ -88,7 +88,11 @@ class SensorSerializer(ModelSerializer):
     site = VisibleSiteField(help_text="Set at creation; a sensor does not move between sites.")
     status = ChoiceField(choices=SensorStatus.choices, read_only=True, help_text="Derived from last_seen.")
     has_active_key = serializers.BooleanField(read_only=True)
-    effective_threshold = serializers.FloatField(read_only=True, help_text="threshold_override or the site's.")
+    effective_threshold = serializers.FloatField(
+        read_only=True,
+        allow_null=True,
+        help_text="threshold_override, else the site's default_threshold; null: the detection model's own threshold.",
+    )
     effective_cooldown_s = serializers.IntegerField(read_only=True, help_text="cooldown_override_s or the site's.")
     key = serializers.CharField(
         source="new_key",
@@ -144,7 +148,11 @@ class SensorConfigSerializer(ModelSerializer):
 
     site = serializers.SerializerMethodField()
     status = ChoiceField(choices=SensorStatus.choices, read_only=True)
-    effective_threshold = serializers.FloatField(read_only=True)
+    effective_threshold = serializers.FloatField(
+        read_only=True,
+        allow_null=True,
+        help_text="null: the detection model's own (the stream's ready message says it).",
+    )
     effective_cooldown_s = serializers.IntegerField(read_only=True)
 
     class Meta:

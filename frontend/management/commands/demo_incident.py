@@ -27,6 +27,7 @@ from alerts.services import incident_raise_or_extend
 from detection import evidence
 from detection.audio import SAMPLE_RATE, decode_audio
 from detection.models import Detection, Recording, RecordingSource, RecordingStatus, recording_upload_to
+from detection.selectors import sensor_threshold
 from outcry import tasking
 from sites.models import Sensor, Site
 
@@ -80,7 +81,7 @@ class Command(BaseCommand):
         if incident is None:
             raise CommandError(
                 f"No incident raised: score {score} is under the threshold "
-                f"({sensor_row.effective_threshold}) or the sensor may not raise now."
+                f"({sensor_threshold(sensor_row)}) or the sensor may not raise now."
             )
         # Within the cooldown the alerting service extends the sensor's open incident, as it would
         # for a real scream: say so, or the user looks for a new card that never comes.

@@ -50,7 +50,7 @@ function renderRows(sensors) {
         "tr",
         { dataset: { sensor: row.sensor.id } },
         el("td", {}, el("strong", {}, row.sensor.name), el("div.muted", {}, row.site.name)),
-        el("td.mono", {}, level(row.threshold), row.threshold_is_override ? "" : el("span.muted", {}, " (site)")),
+        el("td.mono", {}, level(row.threshold), row.threshold_source === "sensor" ? "" : el("span.muted", {}, ` (${row.threshold_source})`)),
         el("td.num", {}, row.incidents),
         el("td.num", {}, row.open),
         el("td.num", {}, row.resolved.confirmed_emergency),
