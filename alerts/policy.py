@@ -151,9 +151,14 @@ def threshold_advice(
     threshold, so one whose peak is under a threshold would not have been raised at it.
     """
     count = len(false_alarm_peaks)
+    if not count:
+        return ThresholdAdvice(None, 0, "No false alarm resolved in the period: nothing to advise.")
     if count < SUGGESTION_MIN_FALSE_ALARMS:
         return ThresholdAdvice(
-            None, 0, f"{count} false alarm{'' if count == 1 else 's'} resolved: too few to advise a change."
+            None,
+            0,
+            f"{count} false alarm{'' if count == 1 else 's'} resolved: too few to advise a change "
+            f"({SUGGESTION_MIN_FALSE_ALARMS} are needed).",
         )
     if real_scream_peaks:
         lowest = min(real_scream_peaks)

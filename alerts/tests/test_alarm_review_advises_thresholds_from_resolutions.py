@@ -61,7 +61,8 @@ pytestmark = pytest.mark.django_db
             "Keep 0.645: the false alarms scored too high (the lowest 0.97) to drop safely.",
         ),
         (0.8, [0.66, 0.70, 0.72], [], None, 0, "Keep 0.80: every false alarm of the period scored under it."),
-        (0.645, [0.66, 0.7], [], None, 0, "2 false alarms resolved: too few to advise a change."),
+        (0.645, [0.66, 0.7], [], None, 0, "2 false alarms resolved: too few to advise a change (3 are needed)."),
+        (0.645, [], [0.9], None, 0, "No false alarm resolved in the period: nothing to advise."),
     ],
 )
 def test_threshold_advice(current, false_alarms, real_screams, threshold, avoided, reason):
