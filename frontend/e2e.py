@@ -236,6 +236,14 @@ def seed_admin_token(server: Server) -> str:
     return result.stdout.strip().splitlines()[-1]
 
 
+def promote_to_manager(server: Server, person: dict, admin: "ApiClient | None" = None) -> "ApiClient":
+    """Make ``seed_operator``'s person the manager of their site (through a platform admin); the admin's client."""
+    admin = admin or ApiClient(server.base_url, seed_admin_token(server))
+    (membership,) = admin.get(f"/api/v1/memberships/?site={person['site']}")["results"]
+    admin.patch(f"/api/v1/memberships/{membership['id']}/", {"role": "manager"})
+    return admin
+
+
 # --- HTTP ----------------------------------------------------------------------------------------
 
 

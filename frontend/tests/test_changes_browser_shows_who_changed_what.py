@@ -10,9 +10,7 @@ pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
 def test_a_manager_sees_who_changed_a_sensor_and_from_what_to_what(server, browser, tmp_path):
     operator = e2e.seed_operator(server)
-    admin = e2e.ApiClient(server.base_url, e2e.seed_admin_token(server))
-    (membership,) = admin.get(f"/api/v1/memberships/?site={operator['site']}")["results"]
-    admin.patch(f"/api/v1/memberships/{membership['id']}/", {"role": "manager"})
+    e2e.promote_to_manager(server, operator)
     manager = e2e.ApiClient(server.base_url, operator["token"])
     sensor_id = operator["sensors"][0]
     manager.patch(f"/api/v1/sensors/{sensor_id}/", {"threshold_override": 0.3, "enabled": False})

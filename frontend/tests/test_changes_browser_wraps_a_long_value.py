@@ -10,9 +10,7 @@ pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
 def test_a_long_changed_value_wraps_within_the_table(server, browser, tmp_path):
     operator = e2e.seed_operator(server)
-    admin = e2e.ApiClient(server.base_url, e2e.seed_admin_token(server))
-    (membership,) = admin.get(f"/api/v1/memberships/?site={operator['site']}")["results"]
-    admin.patch(f"/api/v1/memberships/{membership['id']}/", {"role": "manager"})
+    e2e.promote_to_manager(server, operator)
     manager = e2e.ApiClient(server.base_url, operator["token"])
     long_location = "X" * 150
     manager.patch(f"/api/v1/sensors/{operator['sensors'][0]}/", {"location": long_location})

@@ -55,8 +55,7 @@ def test_a_manager_applies_the_advised_threshold(server, browser, tmp_path):
     assert "At 0.80 instead of 0.645, 3 of 4 false alarms would not have been raised" in text
     assert row.locator("button").count() == 0  # an operator reads the advice; only managers apply it
 
-    (membership,) = admin.get(f"/api/v1/memberships/?site={operator['site']}")["results"]
-    admin.patch(f"/api/v1/memberships/{membership['id']}/", {"role": "manager"})
+    e2e.promote_to_manager(server, operator, admin)
     page.reload()
     row.locator("button").wait_for(timeout=20_000)
     page.screenshot(path=tmp_path / "advice.png", full_page=True)
