@@ -142,9 +142,42 @@ def write_split(split: Split, path: str | Path, *, seed: int | None = None) -> N
     Path(path).write_text(json.dumps(document, indent=2) + "\n", encoding="utf-8")
 
 
+SPLIT_FILE_LAYOUT = (
+    'a split.json as train_detector writes it: {"train": {"files": [...]}, "val": {"files": [...]},'
+    ' "test": {"files": [...]}}, the files named relative to the data folder'
+)
+_JSON_KINDS = {list: "array", str: "string", int: "number", float: "number", bool: "boolean", type(None): "null"}
+
+
+def read_split_document(path: str | Path) -> dict:
+    """The parsed split.json, with a list of file names in each part; ``ValueError`` saying what is wrong."""
+    try:
+        document = json.loads(Path(path).read_text(encoding="utf-8"))
+    except ValueError as error:  # not UTF-8 or not JSON
+        raise ValueError(f"is not a split file ({error}); expected {SPLIT_FILE_LAYOUT}") from None
+    if not isinstance(document, dict):
+        problem = f"the top level is a JSON {_JSON_KINDS.get(type(document), 'value')}, not an object"
+    elif missing := [name for name in SPLIT_NAMES if name not in document]:
+        problem = f"it has no {', '.join(repr(name) for name in missing)}"
+    else:
+        problem = next(
+            (
+                f"{name!r} is not an object with a 'files' list of file names"
+                for name in SPLIT_NAMES
+                if not isinstance(document[name], dict)
+                or not isinstance(document[name].get("files"), list)
+                or not all(isinstance(file, str) for file in document[name]["files"])
+            ),
+            None,
+        )
+    if problem:
+        raise ValueError(f"is not a split file: {problem}; expected {SPLIT_FILE_LAYOUT}")
+    return document
+
+
 def read_split(path: str | Path, records: list[Record]) -> Split:
     """The split written by ``write_split``, resolved against ``records`` (unknown files are an error)."""
-    document = json.loads(Path(path).read_text(encoding="utf-8"))
+    document = read_split_document(path)
     by_file = {record.file: record for record in records}
     missing = [file for name in SPLIT_NAMES for file in document[name]["files"] if file not in by_file]
     if missing:

@@ -4,20 +4,12 @@
 Private (the leading underscore keeps Django from listing it as a command).
 """
 
-import json
 import os
 from pathlib import Path
 
 from django.core.management.base import CommandError
 
-from detection.dataset import SPLIT_NAMES
-
-SPLIT_FILE_LAYOUT = (
-    'a split.json as train_detector writes it: {"train": {"files": [...]}, "val": {"files": [...]},'
-    ' "test": {"files": [...]}}, the files named relative to the data folder'
-)
-
-JSON_KINDS = {list: "array", str: "string", int: "number", float: "number", bool: "boolean", type(None): "null"}
+from detection.dataset import SPLIT_FILE_LAYOUT, read_split_document
 
 
 def _writable(folder: Path) -> bool:
@@ -67,24 +59,6 @@ def require_split_file(path: str | Path) -> None:
         problem = "is not a file" if path.exists() else "does not exist"
         raise CommandError(f"--split-file {path} {problem}; expected {SPLIT_FILE_LAYOUT}")
     try:
-        document = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, ValueError) as error:  # ValueError: not UTF-8 or not JSON
-        raise CommandError(f"--split-file {path} is not a split file ({error}); expected {SPLIT_FILE_LAYOUT}") from None
-    if not isinstance(document, dict):
-        kind = JSON_KINDS.get(type(document), "value")
-        problem = f"the top level is a JSON {kind}, not an object"
-    elif missing := [name for name in SPLIT_NAMES if name not in document]:
-        problem = f"it has no {', '.join(repr(name) for name in missing)}"
-    else:
-        problem = next(
-            (
-                f"{name!r} is not an object with a 'files' list of file names"
-                for name in SPLIT_NAMES
-                if not isinstance(document[name], dict)
-                or not isinstance(document[name].get("files"), list)
-                or not all(isinstance(file, str) for file in document[name]["files"])
-            ),
-            None,
-        )
-    if problem:
-        raise CommandError(f"--split-file {path} is not a split file: {problem}; expected {SPLIT_FILE_LAYOUT}")
+        read_split_document(path)
+    except (OSError, ValueError) as error:
+        raise CommandError(f"--split-file {path} {error}") from None
